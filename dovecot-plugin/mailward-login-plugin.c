@@ -1,0 +1,255 @@
+/* The mailward login plugin: the part of the policy that only the login
+   process (imap-login, pop3-login, submission-login) can enforce.
+
+   - A client whose address the policy denies is refused before the
+     banner, so it never gets as far as sending credentials.
+   - The SASL mechanisms that the policy would refuse on this connection
+     (by mechanism list, cleartext rule, TLS, cipher strength or client
+     certificate) are filtered out.  Dovecot builds IMAP CAPABILITY and
+     LOGINDISABLED, POP3 CAPA SASL and submission's EHLO AUTH from the
+     filtered list, and refuses AUTHENTICATE/LOGIN/USER with a filtered
+     mechanism, so a client is never offered what would then fail.
+   - Before TLS, Dovecot's own plaintext settings are tightened to what
+     the policy asks, so that LOGINDISABLED and STARTTLS-first work as
+     with "ssl = required" or "disable_plaintext_auth = yes".
+   - The negotiated cipher strength is known only here.  It is checked
+     here and also forwarded to the auth process (forward_ field), so
+     that the passdb's decision and log line see the same facts.
+
+   Host-name rules are left to the passdb, which looks names up through
+   dns-client; the login process does not wait for DNS.
+
+     login_plugins = $login_plugins mailward_login
+     import_environment = $import_environment MAILWARD_CONF=/etc/mailward/mailward.conf
+
+   The policy is read when the plugin loads, before the login process
+   chroots; MAILWARD_CONF overrides the default path. */
+
+#include "login-common.h"
+#include "module-context.h"
+#include "iostream-ssl.h"
+#include "auth-client.h"
+#include "client-common.h"
+#include "master-service-ssl-settings.h"
+#include "mailward-conn.h"
+#include "mailward-log.h"
+
+#include <stdlib.h>
+
+#define MAILWARD_DEFAULT_POLICY SYSCONFDIR"/mailward/mailward.conf"
+#define MAILWARD_CLIENT_TEXT_DENIED "Access denied."
+
+#define MAILWARD_LOGIN_CONTEXT(obj) \
+	MODULE_CONTEXT(obj, mailward_login_module)
+
+struct mailward_login_client {
+	union login_client_module_context module_ctx;
+
+	bool bits_forwarded:1;
+};
+
+const char *mailward_login_plugin_version = DOVECOT_ABI_VERSION;
+
+void mailward_login_plugin_init(struct module *module);
+void mailward_login_plugin_deinit(void);
+
+static MODULE_CONTEXT_DEFINE_INIT(mailward_login_module,
+				  &login_module_register);
+
+/* NULL if the policy did not load: every client is then refused */
+static struct mw_policy *mailward_policy;
+
+static void
+mailward_login_conn(struct client *client, struct mw_conn *conn_r)
+{
+	mw_conn_init(conn_r);
+	conn_r->service = login_binary->protocol;
+	mailward_addr_from_ip(&client->ip, &conn_r->remote_ip);
+	mailward_addr_from_ip(&client->local_ip, &conn_r->local_ip);
+	conn_r->remote_port = client->remote_port;
+	conn_r->local_port = client->local_port;
+}
+
+/* Adds what is known about TLS once the handshake is over.  Before that
+   (and before STARTTLS) the TLS facts stay unknown, which mw_decide()
+   skips. */
+static void mailward_login_conn_tls(struct client *client,
+				    struct mw_conn *conn)
+{
+	unsigned int bits;
+
+	if (client->ssl_iostream != NULL &&
+	    ssl_iostream_is_handshaked(client->ssl_iostream)) {
+		conn->tls = MW_TLS_ACTIVE;
+		if (ssl_iostream_get_cipher(client->ssl_iostream,
+					    &bits) != NULL)
+			conn->cipher_bits = (int)bits;
+		conn->cert = ssl_iostream_has_valid_client_cert(
+			client->ssl_iostream) ? MW_CERT_VALID : MW_CERT_NONE;
+	} else if (client->ssl_iostream == NULL) {
+		conn->tls = client->secured ? MW_TLS_SECURED : MW_TLS_NONE;
+		conn->cert = MW_CERT_NONE;
+	}
+}
+
+static void mailward_login_notify_auth_ready(struct client *client)
+{
+	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
+	struct mw_decision dec;
+	struct mw_conn conn;
+
+	mailward_login_conn(client, &conn);
+	if (mailward_policy == NULL) {
+		e_error(client->event, MAILWARD_LOG_PREFIX
+			"policy not loaded, refusing the connection");
+		client_notify_disconnect(client,
+			CLIENT_DISCONNECT_INTERNAL_ERROR,
+			"Service temporarily unavailable.");
+		client_destroy(client, MAILWARD_LOG_PREFIX"policy not loaded");
+		return;
+	}
+	/* Only the connection rules can decide this early: TLS, mechanism
+	   and certificate facts are unknown yet, and a host rule answers
+	   NEED_HOST, which the passdb resolves at authentication. */
+	if (mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY) {
+		(void)mailward_log_decision(client->event, &conn, &dec, FALSE);
+		client_notify_disconnect(client,
+			CLIENT_DISCONNECT_RESOURCE_CONSTRAINT,
+			MAILWARD_CLIENT_TEXT_DENIED);
+		client_destroy(client, t_strdup_printf(
+			MAILWARD_LOG_PREFIX"%s", mw_decision_client_text(&dec)));
+		return;
+	}
+	mclient->module_ctx.super.notify_auth_ready(client);
+}
+
+static void
+mailward_login_forward_bits(struct client *client,
+			    struct mailward_login_client *mclient,
+			    const struct mw_conn *conn)
+{
+	if (mclient->bits_forwarded || conn->cipher_bits == MW_BITS_UNKNOWN)
+		return;
+	client_add_forward_field(client, "mailward_cipher_bits",
+				 dec2str(conn->cipher_bits));
+	mclient->bits_forwarded = TRUE;
+}
+
+static bool
+mailward_login_sasl_filter_mech(struct client *client,
+				struct auth_mech_desc *mech)
+{
+	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
+	struct mw_decision dec;
+	struct mw_conn conn;
+
+	if (mclient->module_ctx.super.sasl_filter_mech != NULL &&
+	    !mclient->module_ctx.super.sasl_filter_mech(client, mech))
+		return FALSE;
+	if (mailward_policy == NULL)
+		return FALSE;
+
+	mailward_login_conn(client, &conn);
+	mailward_login_conn_tls(client, &conn);
+	conn.mech = mech->name;
+
+	switch (mw_decide(mailward_policy, &conn, &dec)) {
+	case MW_VERDICT_ALLOW:
+	case MW_VERDICT_NEED_HOST:
+		/* the passdb decides the rest */
+		break;
+	case MW_VERDICT_DENY:
+	case MW_VERDICT_TEMPFAIL:
+		/* sasl_server_auth_begin() sets authenticating before it
+		   asks for the mechanism: only then is this a refused
+		   attempt worth a log line, not a capability listing */
+		if (client->authenticating) {
+			(void)mailward_log_decision(client->event, &conn,
+						    &dec, FALSE);
+		}
+		return FALSE;
+	}
+	if (client->authenticating)
+		mailward_login_forward_bits(client, mclient, &conn);
+	return TRUE;
+}
+
+/* Makes Dovecot's own plaintext checks follow the policy for a client
+   that has no TLS yet: "ssl = required" where the policy requires TLS,
+   "disable_plaintext_auth = yes" where it refuses cleartext mechanisms
+   outside TLS.  Dovecot then advertises LOGINDISABLED, hides PLAIN and
+   LOGIN before STARTTLS and answers with its usual texts, and a client
+   that follows the capabilities never sends a password in the clear.
+   The settings are this client's own copy (login_settings_read() reads
+   them per connection), so other clients are not affected. */
+static void mailward_login_tighten_settings(struct client *client)
+{
+	struct master_service_ssl_settings *ssl_set;
+	struct login_settings *set;
+	struct mw_decision dec;
+	struct mw_conn conn;
+
+	if (client->secured || mailward_policy == NULL)
+		return;
+
+	mailward_login_conn(client, &conn);
+	conn.tls = MW_TLS_NONE;
+	if (mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY &&
+	    dec.check == MW_CHECK_TLS &&
+	    strcmp(client->ssl_set->ssl, "no") != 0) {
+		ssl_set = p_memdup(client->pool, client->ssl_set,
+				   sizeof(*client->ssl_set));
+		ssl_set->ssl = "required";
+		client->ssl_set = ssl_set;
+	}
+
+	conn.mech = "PLAIN";
+	if (!client->set->disable_plaintext_auth &&
+	    mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY &&
+	    (dec.check == MW_CHECK_CLEARTEXT || dec.check == MW_CHECK_TLS)) {
+		set = p_memdup(client->pool, client->set, sizeof(*client->set));
+		set->disable_plaintext_auth = TRUE;
+		client->set = set;
+	}
+}
+
+static void mailward_login_client_allocated(struct client *client)
+{
+	struct mailward_login_client *mclient;
+	struct client_vfuncs *v = client->vlast;
+
+	mclient = p_new(client->pool, struct mailward_login_client, 1);
+	mclient->module_ctx.super = *v;
+	client->vlast = &mclient->module_ctx.super;
+
+	v->notify_auth_ready = mailward_login_notify_auth_ready;
+	v->sasl_filter_mech = mailward_login_sasl_filter_mech;
+	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
+
+	mailward_login_tighten_settings(client);
+}
+
+static const struct login_client_hooks mailward_login_client_hooks = {
+	.client_allocated = mailward_login_client_allocated,
+};
+
+void mailward_login_plugin_init(struct module *module)
+{
+	const char *path, *error;
+
+	path = getenv("MAILWARD_CONF");
+	if (path == NULL || *path == '\0')
+		path = MAILWARD_DEFAULT_POLICY;
+	if (mailward_policy_load(path, &mailward_policy, &error) < 0) {
+		i_error(MAILWARD_LOG_PREFIX"%s (refusing every client)",
+			error);
+	}
+	login_client_hooks_add(module, &mailward_login_client_hooks);
+}
+
+void mailward_login_plugin_deinit(void)
+{
+	login_client_hooks_remove(&mailward_login_client_hooks);
+	if (mailward_policy != NULL)
+		mw_policy_unref(&mailward_policy);
+}

@@ -1,0 +1,62 @@
+# The Dovecot side: the passdb driver that the auth process loads
+# (libauthdb_mailward.so) and the login plugin (lib95_mailward_login_plugin.so).
+#
+# Both are built against the packaged Dovecot headers.  They are linked
+# without -z defs on purpose: Dovecot's symbols resolve from the auth or
+# login binary that dlopen()s them.
+
+DOVECOT_AUTH_MODULE = $(B)/dovecot-plugin/libauthdb_mailward.so
+DOVECOT_LOGIN_PLUGIN = $(B)/dovecot-plugin/lib95_mailward_login_plugin.so
+
+DOVECOT_AUTH_SRCS = \
+	dovecot-plugin/passdb-mailward.c \
+	dovecot-plugin/mailward-fcrdns.c \
+	dovecot-plugin/mailward-log.c \
+	dovecot-plugin/mailward-conn.c
+
+DOVECOT_LOGIN_SRCS = \
+	dovecot-plugin/mailward-login-plugin.c \
+	dovecot-plugin/mailward-log.c \
+	dovecot-plugin/mailward-conn.c
+
+DOVECOT_AUTH_OBJS = $(DOVECOT_AUTH_SRCS:%.c=$(B)/%.o)
+DOVECOT_LOGIN_OBJS = $(DOVECOT_LOGIN_SRCS:%.c=$(B)/%.o)
+
+# Dovecot's headers want config.h (lib.h includes it) and the ABI string
+# the modules export must be the one of the Dovecot they are loaded into.
+$(B)/dovecot-plugin/%.o: EXTRA_CFLAGS = $(DOVECOT_INCLUDE) -DHAVE_CONFIG_H
+
+ALL_TARGETS += $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+INSTALL_TARGETS += install-dovecot
+UNINSTALL_TARGETS += uninstall-dovecot
+TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh
+BENCH_TARGETS += bench-dovecot
+
+$(DOVECOT_AUTH_MODULE): $(DOVECOT_AUTH_OBJS) $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_AUTH_OBJS) \
+		$(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+$(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_LOGIN_OBJS) \
+		$(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+.PHONY: install-dovecot uninstall-dovecot bench-dovecot
+install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/login \
+		$(DESTDIR)$(sysconfdir)/dovecot/conf.d
+	$(INSTALL) -m 644 $(DOVECOT_AUTH_MODULE) \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/auth/
+	$(INSTALL) -m 644 $(DOVECOT_LOGIN_PLUGIN) \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/
+	$(INSTALL) -m 644 $(srcdir)/dovecot-plugin/conf.d/95-mailward.conf \
+		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/
+
+uninstall-dovecot:
+	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/lib95_mailward_login_plugin.so \
+		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/95-mailward.conf
+
+bench-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
+		$(srcdir)/tests/dovecot/bench-dovecot.sh

@@ -1,0 +1,53 @@
+# The policy module (libmwpolicy.a, position-independent so that the
+# Dovecot modules can link it) and the mailward command.
+
+POLICY_SRCS = \
+	shared/mw-addr.c \
+	shared/mw-addrset.c \
+	shared/mw-arena.c \
+	shared/mw-decide.c \
+	shared/mw-decision-text.c \
+	shared/mw-diag.c \
+	shared/mw-glob.c \
+	shared/mw-hostname.c \
+	shared/mw-lexer.c \
+	shared/mw-netlist.c \
+	shared/mw-parser.c \
+	shared/mw-policy.c \
+	shared/mw-print.c \
+	shared/mw-util.c \
+	shared/mw-validate-service.c \
+	shared/mw-validator.c
+
+CLI_SRCS = \
+	shared/cmd-main.c \
+	shared/cmd-check.c \
+	shared/cmd-test.c \
+	shared/cmd-partners.c
+
+MW_POLICY_LIB = $(B)/shared/libmwpolicy.a
+MAILWARD_BIN = $(B)/mailward
+
+POLICY_OBJS = $(POLICY_SRCS:%.c=$(B)/%.o)
+CLI_OBJS = $(CLI_SRCS:%.c=$(B)/%.o)
+
+ALL_TARGETS += $(MW_POLICY_LIB) $(MAILWARD_BIN)
+SAN_TARGETS += $(MW_POLICY_LIB) $(MAILWARD_BIN)
+INSTALL_TARGETS += install-mailward
+UNINSTALL_TARGETS += uninstall-mailward
+
+$(MW_POLICY_LIB): $(POLICY_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(POLICY_OBJS)
+
+$(MAILWARD_BIN): $(CLI_OBJS) $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+.PHONY: install-mailward uninstall-mailward
+install-mailward: $(MAILWARD_BIN)
+	$(INSTALL) -d $(DESTDIR)$(sbindir)
+	$(INSTALL) -m 755 $(MAILWARD_BIN) $(DESTDIR)$(sbindir)/mailward
+
+uninstall-mailward:
+	rm -f $(DESTDIR)$(sbindir)/mailward

@@ -1,0 +1,37 @@
+# Unit tests of the policy module, the golden parser tests, the fuzz
+# target and the decision benchmark.
+
+UNIT_TESTS = test-addrset test-decide test-match
+UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
+
+ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide
+SAN_TARGETS += $(UNIT_BINS)
+TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
+SAN_TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
+BENCH_TARGETS += bench-decide
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/tests/unit/test-common.o $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/tests/unit/test-common.o $(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+$(B)/tests/bench/bench-decide: $(B)/tests/bench/bench-decide.o $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+.PHONY: bench-decide fuzz-policy
+bench-decide: $(B)/tests/bench/bench-decide
+	$(B)/tests/bench/bench-decide
+
+# libFuzzer needs clang; the target is built in its own directory with
+# its own flags, from the same sources.
+FUZZ_SECONDS = 60
+FUZZ_TARGETS += fuzz-policy
+fuzz-policy:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
+		exit 1; fi
+	@mkdir -p build-fuzz/corpus
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(srcdir)/shared \
+		-DSYSCONFDIR='"$(sysconfdir)"' -o build-fuzz/fuzz-policy \
+		$(srcdir)/tests/fuzz/fuzz-policy.c $(addprefix $(srcdir)/,$(POLICY_SRCS))
+	cp $(srcdir)/tests/policy/*.conf build-fuzz/corpus/
+	build-fuzz/fuzz-policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=$(srcdir)/tests/fuzz/policy.dict build-fuzz/corpus
