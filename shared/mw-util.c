@@ -93,7 +93,8 @@ int mw_read_file(const char *path, bool allow_empty, char **data_r,
 
 	*data_r = NULL;
 	*size_r = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the auth process. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(error, error_size, "cannot open %s: %s", path,
 			 strerror(errno));

@@ -623,9 +623,12 @@ void mw_services_resolve(struct mw_validator *v,
 		   on the defaults without a word, so it is an error. */
 		if (services[i].daemon_names == NULL &&
 		    !mw_str_in(services[i].name, mw_known_services)) {
-			mw_validator_unknown(v, decls[i].node, decls[i].name,
-					     "service without postfix_daemon_name",
-					     mw_known_services);
+			const char *best = mw_closest(services[i].name, mw_known_services);
+
+			mw_validator_word_error(v, decls[i].node, decls[i].name,
+				"service '%s' is not a Dovecot service and has no postfix_daemon_name%s%s%s",
+				services[i].name, best == NULL ? "" : "; did you mean '",
+				best == NULL ? "" : best, best == NULL ? "" : "'?");
 		}
 	}
 	policy->services = services;

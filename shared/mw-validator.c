@@ -83,20 +83,27 @@ void mw_validator_error(struct mw_validator *v, const char *file,
 	v->failed = true;
 }
 
-void mw_validator_unknown(struct mw_validator *v, const struct mw_ast_node *node,
-			  const struct mw_ast_word *word, const char *what,
-			  const char *const *candidates)
+const char *mw_closest(const char *word, const char *const *candidates)
 {
 	const char *best = NULL;
 	unsigned int best_dist = 3, dist;
 
 	for (; candidates != NULL && *candidates != NULL; candidates++) {
-		dist = mw_edit_distance(word->text, *candidates);
+		dist = mw_edit_distance(word, *candidates);
 		if (dist < best_dist) {
 			best_dist = dist;
 			best = *candidates;
 		}
 	}
+	return best;
+}
+
+void mw_validator_unknown(struct mw_validator *v, const struct mw_ast_node *node,
+			  const struct mw_ast_word *word, const char *what,
+			  const char *const *candidates)
+{
+	const char *best = mw_closest(word->text, candidates);
+
 	if (best != NULL) {
 		mw_validator_word_error(v, node, word,
 			"unknown %s '%s'; did you mean '%s'?", what, word->text, best);
@@ -335,13 +342,21 @@ static int mw_value_one_of(struct mw_validator *v, const struct mw_ast_node *nod
 
 	if (mw_value_string(v, node, &value) < 0)
 		return -1;
+	char expected[MW_ERROR_SIZE];
+	size_t len = 0;
+
 	for (i = 0; allowed[i] != NULL; i++) {
 		if (strcmp(allowed[i], value) == 0) {
 			*value_r = allowed[i];
 			return 0;
 		}
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
+					i == 0 ? "" : allowed[i + 1] == NULL ? " or " : ", ",
+					allowed[i]);
 	}
-	mw_validator_unknown(v, node, &node->words[1], "value", allowed);
+	mw_validator_word_error(v, node, &node->words[1],
+		"invalid value '%s' for %s: expected %s",
+		value, node->words[0].text, expected);
 	return -1;
 }
 

@@ -20,6 +20,8 @@ void mw_validator_error(struct mw_validator *v, const char *file,
 #define mw_validator_word_error(v, node, word, ...) \
 	mw_validator_error(v, (node)->file, (word)->line, (word)->column, __VA_ARGS__)
 
+/* The candidate closest to word, if one is close enough to suggest. */
+const char *mw_closest(const char *word, const char *const *candidates);
 /* Reports an unknown name, with the closest of candidates (NULL-
    terminated) as a suggestion when one is close. */
 void mw_validator_unknown(struct mw_validator *v, const struct mw_ast_node *node,

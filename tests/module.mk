@@ -6,7 +6,8 @@ UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
 
 ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide
 SAN_TARGETS += $(UNIT_BINS)
-TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
+TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden \
+	$(srcdir)/tests/unit/run-valgrind
 SAN_TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
 BENCH_TARGETS += bench-decide
 
@@ -29,7 +30,7 @@ fuzz-policy:
 		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
 		exit 1; fi
 	@mkdir -p build-fuzz/corpus
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(srcdir)/shared \
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$(srcdir)/shared \
 		-DSYSCONFDIR='"$(sysconfdir)"' -o build-fuzz/fuzz-policy \
 		$(srcdir)/tests/fuzz/fuzz-policy.c $(addprefix $(srcdir)/,$(POLICY_SRCS))
 	cp $(srcdir)/tests/policy/*.conf build-fuzz/corpus/
