@@ -3,6 +3,7 @@
    two files that mean the same print the same. */
 
 #include "mw-policy-private.h"
+#include "mw-util.h"
 
 #include <string.h>
 
@@ -10,11 +11,7 @@ static void mw_print_word(FILE *out, const char *str)
 {
 	const char *p;
 
-	for (p = str; *p != '\0'; p++) {
-		if (strchr(" \t#\"{}=;\\", *p) != NULL)
-			break;
-	}
-	if (*p == '\0' && *str != '\0') {
+	if (!mw_word_needs_quotes(str)) {
 		fputs(str, out);
 		return;
 	}

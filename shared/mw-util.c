@@ -154,3 +154,14 @@ char *mw_path_relative_to(const char *base_file, const char *path)
 		mw_fatal("out of memory");
 	return result;
 }
+
+bool mw_word_needs_quotes(const char *str)
+{
+	if (*str == '\0')
+		return true;
+	for (; *str != '\0'; str++) {
+		if (strchr(" \t#\"{}=;\\", *str) != NULL)
+			return true;
+	}
+	return false;
+}

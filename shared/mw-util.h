@@ -21,6 +21,9 @@ void mw_fatal(const char *fmt, ...)
 unsigned int mw_edit_distance(const char *a, const char *b);
 
 
+/* True if str must be quoted to read back as one word of a policy file. */
+bool mw_word_needs_quotes(const char *str);
+
 /* Reads a whole file into a NUL-terminated malloc()ed buffer.  Returns 0,
    or -1 with the system's reason (or "file is empty" if !allow_empty) in
    error[]. */

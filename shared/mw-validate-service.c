@@ -71,16 +71,12 @@ static char *mw_text_append(char *text, const char *add)
 static const char *mw_quote_if_needed(struct mw_validator *v, const char *str)
 {
 	const char *p;
+	char *quoted, *q;
 
-	for (p = str; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '#' || *p == '"' ||
-		    *p == '{' || *p == '}' || *p == '=' || *p == ';' || *p == '\\')
-			break;
-	}
-	if (*p == '\0' && *str != '\0')
+	if (!mw_word_needs_quotes(str))
 		return str;
-
-	char *quoted = mw_arena_alloc(v->arena, strlen(str) * 2 + 3), *q = quoted;
+	quoted = mw_arena_alloc(v->arena, strlen(str) * 2 + 3);
+	q = quoted;
 	*q++ = '"';
 	for (p = str; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
@@ -238,10 +234,14 @@ static int mw_value_mechanisms(struct mw_validator *v,
 		*mechs_r = NULL;
 		return 0;
 	}
-	if (mw_value_list(v, node, (const char *const **)&mechs) < 0)
+	if (node->word_count < 2) {
+		mw_validator_node_error(v, node, "mechanisms needs at least one value");
 		return -1;
-	for (i = 0; mechs[i] != NULL; i++) {
-		char *upper = mw_arena_strdup(v->arena, mechs[i]);
+	}
+	/* Dovecot reports mechanisms in upper case; so are they stored. */
+	mechs = MW_ARENA_NEW(v->arena, const char *, node->word_count);
+	for (i = 1; i < node->word_count; i++) {
+		char *upper = mw_arena_strdup(v->arena, node->words[i].text);
 		size_t j, len = strlen(upper);
 
 		for (j = 0; j < len; j++) {
@@ -251,11 +251,11 @@ static int mw_value_mechanisms(struct mw_validator *v,
 				break;
 		}
 		if (j < len || len > MW_MECH_NAME_MAX) {
-			mw_validator_word_error(v, node, &node->words[i + 1],
-				"'%s' is not a SASL mechanism name", mechs[i]);
+			mw_validator_word_error(v, node, &node->words[i],
+				"'%s' is not a SASL mechanism name", node->words[i].text);
 			failed = true;
 		}
-		mechs[i] = upper;
+		mechs[i - 1] = upper;
 	}
 	*mechs_r = mechs;
 	return failed ? -1 : 0;

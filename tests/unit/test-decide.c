@@ -4,6 +4,7 @@
 #include "test-common.h"
 #include "mw-policy.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,50 @@ static void test_on_error(void)
 	test_end();
 }
 
+struct test_thread {
+	const struct mw_policy *policy;
+	unsigned int mismatches;
+};
+
+static void *test_thread_run(void *context)
+{
+	struct test_thread *t = context;
+	struct mw_decision dec;
+	struct mw_conn conn;
+	unsigned int round, i;
+
+	for (round = 0; round < 2000; round++) {
+		for (i = 0; i < sizeof(test_cases) / sizeof(test_cases[0]); i++) {
+			test_conn_from_case(&test_cases[i], &conn);
+			if (mw_decide(t->policy, &conn, &dec) != test_cases[i].verdict ||
+			    dec.line != test_cases[i].line)
+				t->mismatches++;
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(struct mw_policy *policy)
+{
+	struct test_thread threads[4];
+	pthread_t ids[4];
+	unsigned int i;
+
+	/* The milter decides in one thread per connection on a shared
+	   policy; the answers must not depend on who else is deciding. */
+	test_begin("decisions from four threads on one policy agree with the table");
+	for (i = 0; i < 4; i++) {
+		threads[i].policy = policy;
+		threads[i].mismatches = 0;
+		test_assert(pthread_create(&ids[i], NULL, test_thread_run, &threads[i]) == 0);
+	}
+	for (i = 0; i < 4; i++) {
+		test_assert(pthread_join(ids[i], NULL) == 0);
+		test_assert_idx(threads[i].mismatches == 0, i);
+	}
+	test_end();
+}
+
 static void test_refcount(struct mw_policy *policy)
 {
 	struct mw_policy *ref = policy;
@@ -298,6 +343,7 @@ int main(void)
 	test_decide_reasons(policy);
 	test_partners(policy);
 	test_on_error();
+	test_threads(policy);
 	test_refcount(policy);
 	mw_policy_unref(&policy);
 	return test_exit();
