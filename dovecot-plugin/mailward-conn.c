@@ -1,4 +1,5 @@
-/* Glue between Dovecot's types and the policy module's. */
+/* What the passdb and the login plugin share: Dovecot addresses in the
+   policy's form, and loading the policy with its diagnostics logged. */
 
 #include "lib.h"
 #include "net.h"

@@ -5,7 +5,7 @@
 
 struct ip_addr;
 
-/* Policy name of the log and event prefix. */
+/* Prefix of every log line that the modules write. */
 #define MAILWARD_LOG_PREFIX "mailward: "
 
 /* Converts a Dovecot address into the policy's form.  An unset address

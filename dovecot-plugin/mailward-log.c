@@ -51,6 +51,12 @@ const char *mailward_log_decision(struct event *parent,
 	struct event *event;
 	string_t *line;
 
+	if (dec->verdict == MW_VERDICT_ALLOW && quiet_allow &&
+	    !event_want_debug(parent)) {
+		/* the common case of a busy server: format nothing */
+		return decision;
+	}
+
 	(void)mw_addr_to_str(&conn->remote_ip, ip, sizeof(ip));
 	(void)mw_decision_reason(dec, conn, reason, sizeof(reason));
 	host = conn->host_state == MW_HOST_FOUND && conn->host != NULL ?

@@ -17,7 +17,8 @@ struct event;
 /* Logs one line for the decision, as a child event of parent, and returns
    the decision's name ("allow", "deny", "tempfail").  Denials and
    temporary failures are logged at info level, allowed logins too unless
-   quiet_allow is set (then at debug level). */
+   quiet_allow is set (then at debug level, and without an event unless
+   debug logging is on). */
 const char *mailward_log_decision(struct event *parent,
 				  const struct mw_conn *conn,
 				  const struct mw_decision *dec,

@@ -49,13 +49,13 @@ install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/auth/
 	$(INSTALL) -m 644 $(DOVECOT_LOGIN_PLUGIN) \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/
-	$(INSTALL) -m 644 $(srcdir)/dovecot-plugin/conf.d/95-mailward.conf \
+	$(INSTALL) -m 644 $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf \
 		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/
 
 uninstall-dovecot:
 	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/lib95_mailward_login_plugin.so \
-		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/95-mailward.conf
+		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
 
 bench-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \

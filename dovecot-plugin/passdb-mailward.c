@@ -45,7 +45,6 @@ struct mailward_passdb_request {
 	struct auth_request *auth_request;
 	struct mailward_passdb_module *module;
 	struct mw_conn conn;
-	const char *host;
 
 	verify_plain_callback_t *verify_plain_callback;
 	lookup_credentials_callback_t *lookup_credentials_callback;
@@ -166,8 +165,7 @@ mailward_passdb_host_callback(enum mw_host_state state, const char *host,
 	struct auth_request *auth_request = request->auth_request;
 
 	request->conn.host_state = state;
-	request->conn.host = request->host =
-		p_strdup(auth_request->pool, host);
+	request->conn.host = p_strdup(auth_request->pool, host);
 	mailward_passdb_decide(request);
 	auth_request_unref(&auth_request);
 }
@@ -197,22 +195,20 @@ static void mailward_passdb_decide(struct mailward_passdb_request *request)
 static void mailward_passdb_check(struct mailward_passdb_request *request)
 {
 	struct mailward_passdb_module *module = request->module;
-	struct auth_request *auth_request = request->auth_request;
 	struct mw_decision dec;
 
-	if (module->policy == NULL) {
-		/* fail closed: a broken policy never lets anybody in */
-		e_error(authdb_event(auth_request),
-			MAILWARD_LOG_PREFIX"policy not loaded, refusing: %s",
-			module->load_error);
-		i_zero(&dec);
-		dec.verdict = MW_VERDICT_TEMPFAIL;
-		mailward_conn_from_request(request);
-		mailward_passdb_finish(request, &dec);
+	mailward_conn_from_request(request);
+	if (module->policy != NULL) {
+		mailward_passdb_decide(request);
 		return;
 	}
-	mailward_conn_from_request(request);
-	mailward_passdb_decide(request);
+	/* fail closed: a broken policy never lets anybody in */
+	e_error(authdb_event(request->auth_request),
+		MAILWARD_LOG_PREFIX"policy not loaded, refusing: %s",
+		module->load_error);
+	i_zero(&dec);
+	dec.verdict = MW_VERDICT_TEMPFAIL;
+	mailward_passdb_finish(request, &dec);
 }
 
 static struct mailward_passdb_request *

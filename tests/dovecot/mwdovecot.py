@@ -270,6 +270,7 @@ ssl_cert = <{certs}/server.pem
 ssl_key = <{certs}/server.key
 ssl_ca = <{certs}/ca.pem
 ssl_verify_client_cert = yes
+ssl_require_crl = no
 ssl_min_protocol = TLSv1.2
 ssl_cipher_list = ALL:!aNULL:!eNULL:!kRSA
 # the policy decides about cleartext, not this setting
@@ -330,8 +331,9 @@ passdb {{
 class Dovecot:
     def __init__(self, workdir, builddir, policy, name="dovecot",
                  module=True, login_plugin=True, nodelay=True,
-                 failure_delay="0", extra="", metrics=""):
+                 failure_delay="0", extra="", metrics="", cpus=None):
         self.dir = os.path.join(workdir, name)
+        self.cpus = cpus
         self.policy = policy
         self.proc = None
         for sub in ("run", "state", "home"):
@@ -366,9 +368,15 @@ class Dovecot:
 
     def start(self, timeout=15):
         open(self.log, "w").close()
-        self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log + ".stderr", "w"))
+        # a socket left by an earlier instance would look like readiness
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.auth_socket())
+        cpus = self.cpus
+        self.proc = subprocess.Popen(
+            ["dovecot", "-F", "-c", self.conf], stdout=subprocess.DEVNULL,
+            stderr=open(self.log + ".stderr", "w"),
+            preexec_fn=None if cpus is None else
+            lambda: os.sched_setaffinity(0, cpus))
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -378,9 +386,11 @@ class Dovecot:
                                          0.2).close()
                 socket.create_connection(("127.0.0.1", PORTS["submission"]),
                                          0.2).close()
-                return self
+                if os.path.exists(self.auth_socket()):
+                    return self
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         raise RuntimeError("dovecot did not start: %s" % self.read_log())
 
     def _children(self, pid):
@@ -568,7 +578,8 @@ def imap_login(source, mode="plain", mech="LOGIN", context=None,
 
 
 def imap_greeting(source, port=PORTS["imap"]):
-    """The first line the server sends, or "" if it closes at once."""
+    """The first line the server sends on port (IMAP by default), or ""
+    if it closes at once."""
     sock = _connect("127.0.0.1" if ":" not in source else "::1", port,
                     source, 10)
     try:
@@ -682,17 +693,22 @@ class AuthClient:
 
 
 def tcpdump_start(path, port):
-    proc = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-s", "0", "-w",
+    # --immediate-mode: without it libpcap hands over packets in blocks,
+    # and the ones still in the kernel's buffer at SIGINT are lost
+    proc = subprocess.Popen(["tcpdump", "--immediate-mode", "-i", "lo",
+                             "-U", "-s", "0", "-w",
                              path, "tcp", "port", str(port)],
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    # tcpdump says "listening on" once the capture runs
+    # tcpdump says "listening on" before its filter is in place: give
+    # it a moment more, or the first packets are lost
     proc.stderr.readline()
+    time.sleep(1)
     return proc
 
 
 def tcpdump_stop(proc):
-    time.sleep(0.3)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     proc.wait(10)
 

@@ -8,6 +8,8 @@ set -u
 : "${MW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${MW_BUILDDIR:=build}"
 export MW_SRCDIR MW_BUILDDIR
+# keep the source tree free of __pycache__
+export PYTHONDONTWRITEBYTECODE=1
 
 case $MW_BUILDDIR in
 /*) ;;

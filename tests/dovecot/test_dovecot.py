@@ -63,6 +63,20 @@ metric mailward_deny {
 }
 """
 
+# A small cache with short lifetimes, to see entries go.
+CACHE_POLICY = """\
+dns {
+  timeout      = 1s
+  cache_ttl    = 15m
+  negative_ttl = 1s
+  cache_size   = 2
+}
+service imap {
+  allow host .contoso.test
+  deny  any
+}
+"""
+
 BROKEN_POLICY = """\
 service imap {
   allow net 192.0.2.0/33
@@ -120,6 +134,7 @@ def main():
         guarded(t, run_metrics, t, dovecot)
     finally:
         dovecot.stop()
+    guarded(t, run_cache, t, work, builddir, dns)
     guarded(t, run_broken, t, work, builddir)
     guarded(t, run_penalty, t, work, builddir, policy)
     if t.failed:
@@ -152,6 +167,14 @@ def run_cases(t, dovecot, dns, policy, certs):
          "netmask rule: 127.0.0.13 in 127.0.0.0/255.255.255.240 logs in")
     t.ok(mw.imap_greeting("2001:db8:9::5").startswith("* BYE"),
          "IPv6 rule: 2001:db8:9::5 in 2001:db8:9::/48 refused")
+    greeting = mw.imap_greeting("2001:db8:9::5", mw.PORTS["pop3"])
+    t.ok(greeting == "-ERR Access denied.",
+         "POP3: 2001:db8:9::5 (not in 127.0.0.0/8 ::1) refused before the "
+         "banner", greeting)
+    greeting = mw.imap_greeting("2001:db8:9::5", mw.PORTS["submission"])
+    t.ok(greeting.startswith("421 ") and "Access denied" in greeting,
+         "submission: 2001:db8:9::5 refused with 421 before the banner",
+         greeting)
     ok, text = imap_login_v6("2001:db8:1::5")
     t.ok(ok, "IPv6 rule: 2001:db8:1::5 in 2001:db8:1::/48 logs in", text)
 
@@ -261,6 +284,16 @@ def run_cases(t, dovecot, dns, policy, certs):
         res, f = ac.auth("SCRAM-SHA-256", service="pop3", rip="127.0.0.2")
         t.ok(res == "FAIL", "auth process: SCRAM without TLS is refused "
              "where tls = required", f)
+        # Postfix (smtpd_sasl_type = dovecot) says a bare "secured" for
+        # a TLS session, and nothing otherwise
+        res, f = ac.auth("PLAIN", service="smtp",
+                         rip="127.0.0.2")
+        t.ok(res == "FAIL", "auth process: Postfix SASL (service smtp) "
+             "PLAIN outside TLS is refused by the defaults", f)
+        res, f = ac.auth("PLAIN", service="smtp", rip="127.0.0.2",
+                         secured=True)
+        t.ok(res == "OK", "auth process: Postfix SASL PLAIN in a TLS "
+             "session (bare \"secured\") is accepted", f)
         res, f = ac.auth("PLAIN", rip="127.0.0.2", secured="tls",
                          password="wrong")
         t.ok(res == "FAIL", "auth process: an allowed login still needs "
@@ -313,7 +346,8 @@ def run_cases(t, dovecot, dns, policy, certs):
         try:
             s.starttls(context=ctx)
             s.ehlo("client.test")
-            advertised = s.has_extn("auth")
+            # submission-login says a bare "AUTH" when no mechanism is left
+            advertised = s.esmtp_features.get("auth", "").strip() != ""
             try:
                 code, _ = s.login(mw.USER, mw.PASSWORD)
                 ok = code == 235
@@ -400,10 +434,50 @@ def run_capture(t, dovecot, work):
 
 def run_metrics(t, dovecot):
     out = dovecot.doveadm("stats", "dump").stdout
-    m = re.search(r"^mailward_deny\s+(\d+)", out, re.M)
+    # metric_name field count ...
+    m = re.search(r"^mailward_deny\s+\S+\s+(\d+)", out, re.M)
     t.ok(m is not None and int(m.group(1)) > 0,
          "Dovecot's metric { } counts mailward_decision events "
          "(denials: %s)" % (m.group(1) if m else "none"), out)
+
+
+def run_cache(t, work, builddir, dns):
+    """Negative lifetime and size bound of the FCrDNS cache, seen from
+    the questions that reach the DNS server."""
+    policy = os.path.join(work, "cache.conf")
+    with open(policy, "w") as f:
+        f.write(CACHE_POLICY)
+    os.chmod(policy, 0o644)
+    d = mw.Dovecot(work, builddir, policy, name="cache")
+    try:
+        d.start()
+        ac = mw.AuthClient(d.auth_socket())
+
+        def login(rip):
+            return ac.auth("PLAIN", rip=rip, secured="tls")[0]
+
+        dns.reset_counts()
+        first = login("127.0.0.22"), login("127.0.0.22")
+        t.ok(first == ("FAIL", "FAIL") and
+             dns.count(addr="127.0.0.22") == 1,
+             "an unconfirmed name is cached for negative_ttl (PTR "
+             "queries: %d)" % dns.count(addr="127.0.0.22"))
+        time.sleep(1.5)
+        login("127.0.0.22")
+        t.ok(dns.count(addr="127.0.0.22") == 2,
+             "after negative_ttl the address is looked up again (PTR "
+             "queries: %d)" % dns.count(addr="127.0.0.22"))
+        dns.reset_counts()
+        results = [login(rip) for rip in ("127.0.0.20", "127.0.0.24",
+                                           "2001:db8:2::20", "127.0.0.20")]
+        t.ok(results == ["OK"] * 4 and
+             dns.count(addr="127.0.0.20") == 2,
+             "cache_size = 2: the oldest address is evicted and looked up "
+             "again (PTR queries for 127.0.0.20: %d)"
+             % dns.count(addr="127.0.0.20"), results)
+        ac.close()
+    finally:
+        d.stop()
 
 
 def run_broken(t, work, builddir):
@@ -433,7 +507,7 @@ def run_penalty(t, work, builddir, policy):
     delays the answer (auth_failure_delay) and counts it for the address's
     auth penalty."""
     d = mw.Dovecot(work, builddir, policy, name="penalty", nodelay=False,
-                   failure_delay="1s")
+                   failure_delay="2s")
     try:
         d.start()
         ac = mw.AuthClient(d.auth_socket())
@@ -441,7 +515,7 @@ def run_penalty(t, work, builddir, policy):
         res, _ = ac.auth("PLAIN", rip="127.0.0.3", secured="tls")
         spent = time.time() - start
         ac.close()
-        t.ok(res == "FAIL" and spent >= 0.9,
+        t.ok(res == "FAIL" and spent >= 1.0,
              "without nodelay a denial waits auth_failure_delay "
              "(%.1f s)" % spent)
     finally:
