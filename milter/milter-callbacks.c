@@ -4,7 +4,6 @@
  * Postfix keeps the mail and the client retries.
  */
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,9 +41,9 @@ static int mwm_macro_dup(SMFICTX *ctx, const char *name, char **value_r)
 	return *value_r == NULL ? -1 : 0;
 }
 
-static sfsistat mwm_tempfail(SMFICTX *ctx, const char *what)
+static sfsistat mwm_tempfail(SMFICTX *ctx, const char *stage, const char *error)
 {
-	mwm_log(LOG_ERR, "%s: %s; mail is tempfailed", what, strerror(errno));
+	mwm_log(LOG_ERR, "%s: %s; mail is tempfailed", stage, error);
 	(void)smfi_setreply(ctx, "451", "4.3.0",
 			    "Local error in processing; try again later");
 	return SMFIS_TEMPFAIL;
@@ -55,17 +54,12 @@ static sfsistat mwm_tempfail(SMFICTX *ctx, const char *what)
 static void mwm_msg_free(struct mwm_msg **_msg)
 {
 	struct mwm_msg *msg = *_msg;
-	unsigned int i;
 
 	if (msg == NULL)
 		return;
 	*_msg = NULL;
 
-	for (i = 0; msg->proc_ctx != NULL && mwm_processors[i] != NULL; i++) {
-		if (msg->proc_ctx[i] != NULL)
-			mwm_processors[i]->msg_end(msg->proc_ctx[i]);
-	}
-	free(msg->proc_ctx);
+	mwm_processors_end(msg);
 	free(msg->sender);
 	free(msg->queue_id);
 	free(msg->auth_type);
@@ -119,28 +113,40 @@ static int mwm_msg_init(SMFICTX *ctx, struct mwm_msg *msg, const char *arg)
 	return 0;
 }
 
-/* Lets each processor join the message.  Returns 0 or -1. */
-static int mwm_msg_begin_processors(struct mwm_msg *msg)
+/* A message processor failed: the message tempfails, never passes
+   half-processed. */
+static sfsistat mwm_processor_failed(SMFICTX *ctx, const struct mwm_msg *msg,
+				     const char *processor)
 {
-	unsigned int i, count = mwm_processor_count();
+	mwm_log(LOG_ERR, "%s: %s failed; mail is tempfailed",
+		msg->queue_id != NULL ? msg->queue_id : "NOQUEUE", processor);
+	(void)smfi_setreply(ctx, "451", "4.3.0",
+			    "Local error in processing; try again later");
+	return SMFIS_TEMPFAIL;
+}
 
-	if (count == 0)
-		return 0;
-	msg->proc_ctx = calloc(count, sizeof(*msg->proc_ctx));
-	if (msg->proc_ctx == NULL)
-		return -1;
-	for (i = 0; i < count; i++) {
-		if (mwm_processors[i]->msg_begin(msg, &msg->proc_ctx[i]) < 0) {
-			mwm_log(LOG_ERR, "%s: %s could not start",
-				msg->queue_id != NULL ? msg->queue_id : "NOQUEUE",
-				mwm_processors[i]->name);
-			return -1;
-		}
-	}
-	return 0;
+/* The message in progress, or NULL (a service the policy does not
+   name, or a refused sender). */
+static struct mwm_msg *mwm_msg_get(SMFICTX *ctx)
+{
+	struct mwm_conn *conn = mwm_conn_get(ctx);
+
+	return conn != NULL ? conn->msg : NULL;
 }
 
 /* --- callbacks -------------------------------------------------------------- */
+
+/* Asks the MTA for exactly the macros we read.  Returns 0, or -1 if the
+   MTA cannot take macro lists. */
+static int mwm_request_macros(SMFICTX *ctx, unsigned long f0)
+{
+	if ((f0 & SMFIF_SETSYMLIST) == 0 ||
+	    smfi_setsymlist(ctx, SMFIM_CONNECT, mwm_connect_macros) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_ENVFROM, mwm_mail_macros) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_EOM, mwm_eom_macros) != MI_SUCCESS)
+		return -1;
+	return 0;
+}
 
 static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			      unsigned long f2, unsigned long f3,
@@ -148,43 +154,63 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			      unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long actions = mwm_processor_actions();
-	unsigned long skip = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA |
-		SMFIP_NOUNKNOWN;
+	unsigned long skip = SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN;
+	struct mwm_conn *conn;
 
 	if ((f0 & actions) != actions) {
 		mwm_log(LOG_ERR, "the MTA lacks milter actions 0x%lx",
 			actions & ~f0);
 		return SMFIS_REJECT;
 	}
+	*pf0 = actions;
+
+	if (mwm_request_macros(ctx, f0) == 0) {
+		/* MAIL brings the TLS macros, so HELO brings nothing we
+		   need. */
+		*pf0 |= SMFIF_SETSYMLIST;
+		skip |= SMFIP_NOHELO;
+	} else {
+		/* The MTA's milter_*_macros settings apply; Postfix's
+		   defaults send the TLS macros with HELO. */
+		mwm_log(LOG_DEBUG, "the MTA takes no macro lists");
+	}
 	/* Without message processors nothing reads the content: keep
 	   headers and body off the socket. */
 	if (mwm_processor_count() == 0)
 		skip |= SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY;
 
-	*pf0 = actions;
-	if ((f0 & SMFIF_SETSYMLIST) != 0)
-		*pf0 |= SMFIF_SETSYMLIST;
+	/* The session starts here rather than at connect, so that the
+	   connect step can do without a reply: one round trip less per
+	   SMTP session. */
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL || smfi_setpriv(ctx, conn) != MI_SUCCESS) {
+		free(conn);
+		mwm_log(LOG_ERR, "negotiate: out of memory");
+		return SMFIS_REJECT;
+	}
+	conn->connect_noreply = (f1 & SMFIP_NR_CONN) != 0;
+	if (conn->connect_noreply)
+		skip |= SMFIP_NR_CONN;
+
 	*pf1 = f1 & skip;
 	*pf2 = 0;
 	*pf3 = 0;
-
-	if ((f0 & SMFIF_SETSYMLIST) != 0 &&
-	    (smfi_setsymlist(ctx, SMFIM_CONNECT, mwm_connect_macros) != MI_SUCCESS ||
-	     smfi_setsymlist(ctx, SMFIM_ENVFROM, mwm_mail_macros) != MI_SUCCESS ||
-	     smfi_setsymlist(ctx, SMFIM_EOM, mwm_eom_macros) != MI_SUCCESS))
-		mwm_log(LOG_WARNING, "could not ask the MTA for macros; "
-			"relying on its milter_*_macros settings");
 	return SMFIS_CONTINUE;
+}
+
+/* The answer to connect: none at all when the MTA asked for none. */
+static sfsistat mwm_connect_reply(const struct mwm_conn *conn, sfsistat status)
+{
+	return conn->connect_noreply ? SMFIS_NOREPLY : status;
 }
 
 static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
-	struct mwm_conn *conn;
+	struct mwm_conn *conn = mwm_conn_get(ctx);
 	const char *daemon_name, *daemon_addr;
 
-	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL)
-		return mwm_tempfail(ctx, "connect");
+		return mwm_tempfail(ctx, "connect", "no session context");
 	conn->policy = mwm_config_acquire();
 
 	daemon_name = smfi_getsymval(ctx, "{daemon_name}");
@@ -192,12 +218,11 @@ static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		conn->service = mw_policy_service_for_daemon(conn->policy,
 							     daemon_name);
 	if (conn->service == NULL) {
-		/* A Postfix service the policy does not name. */
+		/* A Postfix service the policy does not name: accepted at
+		   connect, or at MAIL FROM when connect has no reply. */
 		mwm_log(LOG_DEBUG, "connect from %s: daemon name %s is not in the policy",
 			hostname, daemon_name != NULL ? daemon_name : "(none)");
-		mw_policy_unref(&conn->policy);
-		free(conn);
-		return SMFIS_ACCEPT;
+		return mwm_connect_reply(conn, SMFIS_ACCEPT);
 	}
 
 	/* Postfix passes "[addr]" (or "unknown") when the client's name
@@ -205,8 +230,12 @@ static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (hostname != NULL && hostname[0] != '[' &&
 	    strcasecmp(hostname, "unknown") != 0) {
 		conn->client_name = strdup(hostname);
-		if (conn->client_name == NULL)
-			goto fail;
+		if (conn->client_name == NULL) {
+			conn->connect_failed = true;
+			if (conn->connect_noreply)
+				return SMFIS_NOREPLY;
+			return mwm_tempfail(ctx, "connect", "out of memory");
+		}
 	}
 	if (hostaddr != NULL &&
 	    mw_addr_from_sockaddr(hostaddr, &conn->client_addr) == 0) {
@@ -222,32 +251,26 @@ static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	daemon_addr = smfi_getsymval(ctx, "{daemon_addr}");
 	if (daemon_addr != NULL)
 		(void)mw_addr_parse(daemon_addr, &conn->local_addr);
-
-	if (smfi_setpriv(ctx, conn) != MI_SUCCESS)
-		goto fail;
-	return SMFIS_CONTINUE;
-
-fail:
-	free(conn->client_name);
-	mw_policy_unref(&conn->policy);
-	free(conn);
-	return mwm_tempfail(ctx, "connect");
+	return mwm_connect_reply(conn, SMFIS_CONTINUE);
 }
 
 static sfsistat mwm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct mwm_conn *conn = mwm_conn_get(ctx);
 	struct mwm_result res;
+	const char *failed;
 
-	if (conn == NULL)
+	if (conn == NULL || conn->connect_failed)
+		return mwm_tempfail(ctx, "MAIL FROM", "the session could not start");
+	if (conn->service == NULL)
 		return SMFIS_ACCEPT;
 	mwm_msg_free(&conn->msg);
 	conn->msg = calloc(1, sizeof(*conn->msg));
 	if (conn->msg == NULL)
-		return mwm_tempfail(ctx, "MAIL FROM");
+		return mwm_tempfail(ctx, "MAIL FROM", "out of memory");
 	conn->msg->conn = conn;
 	if (mwm_msg_init(ctx, conn->msg, argv[0] != NULL ? argv[0] : "") < 0)
-		return mwm_tempfail(ctx, "MAIL FROM");
+		return mwm_tempfail(ctx, "MAIL FROM", "out of memory");
 
 	mwm_check_access(conn, conn->msg, &res);
 	if (res.status != SMFIS_CONTINUE)
@@ -256,83 +279,65 @@ static sfsistat mwm_envfrom(SMFICTX *ctx, char **argv)
 	if (res.status != SMFIS_CONTINUE)
 		return mwm_reply(ctx, conn, conn->msg, &res);
 
-	if (mwm_msg_begin_processors(conn->msg) < 0)
-		return mwm_tempfail(ctx, "MAIL FROM");
-	return SMFIS_CONTINUE;
-}
-
-/* Runs one step of every processor that joined the message; the first
-   failure tempfails it. */
-#define MWM_FOREACH_PROCESSOR(msg, i, call)				\
-	for ((i) = 0; (msg)->proc_ctx != NULL && mwm_processors[i] != NULL; (i)++) { \
-		if ((msg)->proc_ctx[i] != NULL && (call) < 0)		\
-			return mwm_processor_failed(ctx, (msg), (i));	\
+	if (mwm_processors_begin(conn->msg, &failed) < 0)
+		return mwm_processor_failed(ctx, conn->msg, failed);
+	if (!mwm_processors_joined(conn->msg)) {
+		/* Nothing more to do for this message: saying so spares
+		   Postfix the end-of-message round trip.  The next MAIL FROM
+		   of the session comes to us again. */
+		mwm_msg_free(&conn->msg);
+		return SMFIS_ACCEPT;
 	}
-
-static sfsistat mwm_processor_failed(SMFICTX *ctx, struct mwm_msg *msg,
-				     unsigned int idx)
-{
-	mwm_log(LOG_ERR, "%s: %s failed; mail is tempfailed",
-		msg->queue_id != NULL ? msg->queue_id : "NOQUEUE",
-		mwm_processors[idx]->name);
-	(void)smfi_setreply(ctx, "451", "4.3.0",
-			    "Local error in processing; try again later");
-	return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
 }
 
 static sfsistat mwm_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct mwm_conn *conn = mwm_conn_get(ctx);
-	unsigned int i;
+	struct mwm_msg *msg = mwm_msg_get(ctx);
+	const char *failed;
 
-	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_CONTINUE;
-	MWM_FOREACH_PROCESSOR(conn->msg, i,
-		mwm_processors[i]->header(conn->msg->proc_ctx[i], name, value));
+	if (msg != NULL && mwm_processors_header(msg, name, value, &failed) < 0)
+		return mwm_processor_failed(ctx, msg, failed);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat mwm_eoh(SMFICTX *ctx)
 {
-	struct mwm_conn *conn = mwm_conn_get(ctx);
-	unsigned int i;
+	struct mwm_msg *msg = mwm_msg_get(ctx);
+	const char *failed;
 
-	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_CONTINUE;
-	MWM_FOREACH_PROCESSOR(conn->msg, i,
-		mwm_processors[i]->eoh(conn->msg->proc_ctx[i]));
+	if (msg != NULL && mwm_processors_eoh(msg, &failed) < 0)
+		return mwm_processor_failed(ctx, msg, failed);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat mwm_body(SMFICTX *ctx, unsigned char *data, size_t size)
 {
-	struct mwm_conn *conn = mwm_conn_get(ctx);
-	unsigned int i;
+	struct mwm_msg *msg = mwm_msg_get(ctx);
+	const char *failed;
 
-	if (conn == NULL || conn->msg == NULL)
-		return SMFIS_CONTINUE;
-	MWM_FOREACH_PROCESSOR(conn->msg, i,
-		mwm_processors[i]->body(conn->msg->proc_ctx[i], data, size));
+	if (msg != NULL && mwm_processors_body(msg, data, size, &failed) < 0)
+		return mwm_processor_failed(ctx, msg, failed);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat mwm_eom(SMFICTX *ctx)
 {
 	struct mwm_conn *conn = mwm_conn_get(ctx);
-	struct mwm_msg *msg;
-	unsigned int i;
+	struct mwm_msg *msg = mwm_msg_get(ctx);
+	const char *failed;
 
-	if (conn == NULL || conn->msg == NULL)
+	if (msg == NULL)
 		return SMFIS_CONTINUE;
-	msg = conn->msg;
 	/* The queue file exists by now; processors log with its id. */
 	if (msg->queue_id == NULL &&
 	    mwm_macro_dup(ctx, "i", &msg->queue_id) < 0)
-		return mwm_tempfail(ctx, "end of message");
+		return mwm_tempfail(ctx, "end of message", "out of memory");
 
-	/* Message processors (S/MIME signing) change the message here. */
-	MWM_FOREACH_PROCESSOR(msg, i,
-		mwm_processors[i]->eom(msg->proc_ctx[i], msg, ctx));
+	/* Message processors (S/MIME signing) change the message here,
+	   after every check has passed. */
+	if (mwm_processors_eom(msg, ctx, &failed) < 0)
+		return mwm_processor_failed(ctx, msg, failed);
 	mwm_msg_free(&conn->msg);
 	return SMFIS_CONTINUE;
 }

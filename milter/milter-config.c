@@ -14,6 +14,7 @@
 
 #include "milter-config.h"
 #include "milter-log.h"
+#include "milter-processor.h"
 
 static pthread_mutex_t mwm_config_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mw_policy *mwm_config_current;
@@ -43,6 +44,10 @@ int mwm_config_init(const char *path)
 	mw_diags_free(&diags);
 	if (ret < 0)
 		return -1;
+	if (mwm_processors_policy_loaded(policy, true) < 0) {
+		mw_policy_unref(&policy);
+		return -1;
+	}
 
 	mwm_config_path = strdup(path);
 	if (mwm_config_path == NULL) {
@@ -54,7 +59,7 @@ int mwm_config_init(const char *path)
 	return 0;
 }
 
-int mwm_config_reload(void)
+int mwm_config_reload(bool log)
 {
 	struct mw_policy *policy, *old;
 	struct mw_diags *diags;
@@ -62,14 +67,25 @@ int mwm_config_reload(void)
 	if (mw_policy_load(mwm_config_path, &policy, &diags) < 0) {
 		const char *error = mw_diags_first_error(diags);
 
-		mwm_log(LOG_ERR, "reload failed, keeping the current policy: %s",
-			error != NULL ? error : "unknown error");
+		if (log) {
+			mwm_log(LOG_ERR, "reload failed, keeping the current policy: %s",
+				error != NULL ? error : "unknown error");
+		}
 		mw_diags_free(&diags);
 		return -1;
 	}
 	/* Warnings only; errors would have failed the load. */
-	mwm_config_log_diags(diags);
+	if (log)
+		mwm_config_log_diags(diags);
 	mw_diags_free(&diags);
+	/* What the processors read from the policy (the S/MIME key table)
+	   is part of it: if that fails, the whole reload does. */
+	if (mwm_processors_policy_loaded(policy, log) < 0) {
+		if (log)
+			mwm_log(LOG_ERR, "reload failed, keeping the current policy");
+		mw_policy_unref(&policy);
+		return -1;
+	}
 
 	pthread_mutex_lock(&mwm_config_lock);
 	old = mwm_config_current;
@@ -78,7 +94,8 @@ int mwm_config_reload(void)
 
 	/* Sessions still holding the old policy keep it alive. */
 	mw_policy_unref(&old);
-	mwm_log(LOG_INFO, "policy reloaded from %s", mwm_config_path);
+	if (log)
+		mwm_log(LOG_INFO, "policy reloaded from %s", mwm_config_path);
 	return 0;
 }
 
@@ -98,6 +115,7 @@ void mwm_config_deinit(void)
 	pthread_mutex_lock(&mwm_config_lock);
 	mw_policy_unref(&mwm_config_current);
 	pthread_mutex_unlock(&mwm_config_lock);
+	mwm_processors_deinit();
 	free(mwm_config_path);
 	mwm_config_path = NULL;
 }

@@ -1,6 +1,8 @@
 #ifndef MILTER_CONFIG_H
 #define MILTER_CONFIG_H
 
+#include <stdbool.h>
+
 #include "mw-policy.h"
 
 /*
@@ -16,8 +18,9 @@
    diagnostic (file:line:column) when the file is invalid. */
 int mwm_config_init(const char *path);
 /* Loads the file again and, if it is valid, makes it current.  If not,
-   logs the first error and keeps the current policy.  Returns 0 or -1. */
-int mwm_config_reload(void);
+   keeps the current policy and, with log, logs the first error.  Returns
+   0 or -1. */
+int mwm_config_reload(bool log);
 void mwm_config_deinit(void);
 
 /* A new reference to the current policy; release it with

@@ -183,13 +183,13 @@ static pid_t mwm_worker_start(int (*worker)(void))
 	return pid;
 }
 
-int mwm_daemon_supervise(int (*worker)(void))
+int mwm_daemon_supervise(int (*worker)(void), void (*reload)(void))
 {
 	sigset_t set;
 	pid_t child;
 	time_t started;
 	bool stopping = false;
-	int sig, status, exit_status = 0;
+	int sig, status;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -213,7 +213,10 @@ int mwm_daemon_supervise(int (*worker)(void))
 		switch (sig) {
 		case SIGHUP:
 		case SIGUSR1:
-			if (!stopping && kill(child, SIGUSR1) < 0)
+			if (stopping)
+				break;
+			reload();
+			if (kill(child, SIGUSR1) < 0)
 				mwm_log(LOG_ERR, "cannot signal worker %ld: %s",
 					(long)child, strerror(errno));
 			break;
@@ -227,11 +230,8 @@ int mwm_daemon_supervise(int (*worker)(void))
 			break;
 		case SIGCHLD:
 			while (waitpid(child, &status, WNOHANG) == child) {
-				if (stopping) {
-					exit_status = WIFEXITED(status) ?
-						WEXITSTATUS(status) : 1;
-					return exit_status;
-				}
+				if (stopping)
+					return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 				if (WIFSIGNALED(status))
 					mwm_log(LOG_ERR, "worker %ld killed by signal %d; restarting",
 						(long)child, WTERMSIG(status));

@@ -25,8 +25,10 @@ void mwm_pidfile_remove(const char *path);
  * libmilter treats SIGHUP as "stop": the supervisor turns SIGHUP into
  * SIGUSR1 for the worker, passes SIGTERM and SIGINT on, and starts a new
  * worker if one dies on its own (Postfix tempfails mail meanwhile).
+ * reload() runs in the supervisor on SIGHUP too, so that a new worker
+ * starts from the last good policy rather than the one of start-up.
  * Returns the exit status for the daemon.
  */
-int mwm_daemon_supervise(int (*worker)(void));
+int mwm_daemon_supervise(int (*worker)(void), void (*reload)(void));
 
 #endif

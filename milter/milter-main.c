@@ -14,6 +14,7 @@
 #include "milter-config.h"
 #include "milter-daemon.h"
 #include "milter-log.h"
+#include "milter-processor.h"
 
 #ifndef SYSCONFDIR
 #  define SYSCONFDIR "/etc"
@@ -24,6 +25,10 @@
 #ifndef MW_VERSION
 #  define MW_VERSION "0.1"
 #endif
+
+/* Room for libmilter, the policy decision and a message processor's
+   OpenSSL calls, with a wide margin (sanitizer builds need more). */
+#define MWM_THREAD_STACK_SIZE (1024 * 1024)
 
 #define MWM_DEFAULT_POLICY SYSCONFDIR "/mailward/mailward.conf"
 #define MWM_DEFAULT_SOCKET "unix:" RUNSTATEDIR "/mailward/milter.sock"
@@ -129,7 +134,9 @@ static int mwm_options_parse(int argc, char **argv, struct mwm_options *opts)
 }
 
 /* -n: the policy's diagnostics on stderr, and the verdict in the exit
-   status, like "mailward check". */
+   status, like "mailward check"; then what the processors read from it
+   (the S/MIME key table, each refused key with its reason), as a start
+   would.  Run it as the user the milter runs as. */
 static int mwm_check_policy(const char *path)
 {
 	struct mw_policy *policy;
@@ -141,8 +148,11 @@ static int mwm_check_policy(const char *path)
 	mw_diags_free(&diags);
 	if (ret < 0)
 		return EX_CONFIG;
+	mwm_log_init(true, false);
+	ret = mwm_processors_policy_loaded(policy, true);
+	mwm_processors_deinit();
 	mw_policy_unref(&policy);
-	return 0;
+	return ret < 0 ? EX_CONFIG : 0;
 }
 
 static void *mwm_reload_thread(void *context)
@@ -154,7 +164,7 @@ static void *mwm_reload_thread(void *context)
 	sigaddset(&set, SIGUSR1);
 	for (;;) {
 		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
-			(void)mwm_config_reload();
+			(void)mwm_config_reload(true);
 	}
 	return context;
 }
@@ -163,7 +173,19 @@ static void *mwm_reload_thread(void *context)
    The supervisor relays SIGHUP as SIGUSR1, which libmilter leaves to us. */
 static int mwm_worker(void)
 {
+	pthread_attr_t attr;
 	pthread_t thread;
+
+	/* libmilter starts a thread per MTA connection with the default
+	   attributes.  Sessions need little stack; a small one lets glibc
+	   keep many in its stack cache instead of mapping 8 MB for every
+	   SMTP connection. */
+	if (pthread_attr_init(&attr) == 0) {
+		if (pthread_attr_setstacksize(&attr, MWM_THREAD_STACK_SIZE) != 0 ||
+		    pthread_setattr_default_np(&attr) != 0)
+			mwm_log(LOG_WARNING, "cannot set the thread stack size");
+		pthread_attr_destroy(&attr);
+	}
 
 	if (pthread_create(&thread, NULL, mwm_reload_thread, NULL) != 0 ||
 	    pthread_detach(thread) != 0) {
@@ -176,6 +198,13 @@ static int mwm_worker(void)
 		return EX_SOFTWARE;
 	}
 	return 0;
+}
+
+/* The supervisor keeps its copy current without logging: the worker
+   logs the same outcome. */
+static void mwm_supervisor_reload(void)
+{
+	(void)mwm_config_reload(false);
 }
 
 int main(int argc, char **argv)
@@ -236,7 +265,7 @@ int main(int argc, char **argv)
 	mwm_log(LOG_INFO, "listening on %s with policy %s", opts.socket,
 		opts.policy_path);
 
-	status = mwm_daemon_supervise(mwm_worker);
+	status = mwm_daemon_supervise(mwm_worker, mwm_supervisor_reload);
 
 	if (opts.pidfile != NULL)
 		mwm_pidfile_remove(opts.pidfile);

@@ -1,6 +1,7 @@
 #ifndef MILTER_PROCESSOR_H
 #define MILTER_PROCESSOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "milter.h"
@@ -33,12 +34,42 @@ struct mwm_processor {
 	/* Always called for a non-NULL ctx: after eom, on abort, or when
 	   the connection closes. */
 	void (*msg_end)(void *ctx);
+
+	/* Optional.  Reads what the processor needs from a policy that has
+	   just loaded (key tables, maps), before the milter switches to it:
+	   -1 makes the milter keep the previous policy, so that a reload is
+	   all or nothing.  Errors are logged only when log is set (the
+	   supervisor loads quietly; its worker logs the same outcome). */
+	int (*policy_loaded)(const struct mw_policy *policy, bool log);
+	/* Optional: frees what policy_loaded kept, at exit. */
+	void (*deinit)(void);
 };
 
 /* NULL-terminated, in the order the processors run. */
 extern const struct mwm_processor *const mwm_processors[];
 
 unsigned int mwm_processor_count(void);
+/* Runs every processor's policy_loaded hook: 0, or -1 as soon as one
+   fails.  With more than one processor a failure can leave the ones
+   before it on their new state; there is one (S/MIME) today. */
+int mwm_processors_policy_loaded(const struct mw_policy *policy, bool log);
+void mwm_processors_deinit(void);
 unsigned long mwm_processor_actions(void);
+
+/* Each runs one step of every processor that takes part in msg, in
+   order.  They return 0, or -1 with the failing processor's name in
+   *failed_r; the message then tempfails. */
+int mwm_processors_begin(struct mwm_msg *msg, const char **failed_r);
+int mwm_processors_header(struct mwm_msg *msg, const char *name,
+			  const char *value, const char **failed_r);
+int mwm_processors_eoh(struct mwm_msg *msg, const char **failed_r);
+int mwm_processors_body(struct mwm_msg *msg, const unsigned char *data,
+			size_t size, const char **failed_r);
+int mwm_processors_eom(struct mwm_msg *msg, SMFICTX *smfi,
+		       const char **failed_r);
+/* True if some processor takes part in msg. */
+bool mwm_processors_joined(const struct mwm_msg *msg);
+/* Ends every processor's part in msg and frees its slots. */
+void mwm_processors_end(struct mwm_msg *msg);
 
 #endif

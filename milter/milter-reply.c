@@ -46,11 +46,11 @@ void mwm_result_set(struct mwm_result *res, const struct mw_decision *dec,
 	bool tempfail;
 
 	res->dec = *dec;
-	mw_decision_reason(dec, facts, res->reason, sizeof(res->reason));
-
 	switch (dec->verdict) {
 	case MW_VERDICT_ALLOW:
+		/* The common case: nothing to tell or log. */
 		res->status = SMFIS_CONTINUE;
+		res->reason[0] = '\0';
 		return;
 	case MW_VERDICT_DENY:
 		tempfail = false;
@@ -68,6 +68,7 @@ void mwm_result_set(struct mwm_result *res, const struct mw_decision *dec,
 	    mwm_reply_texts[dec->check].rcode != NULL)
 		reply = &mwm_reply_texts[dec->check];
 
+	mw_decision_reason(dec, facts, res->reason, sizeof(res->reason));
 	res->status = tempfail ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 	snprintf(res->rcode, sizeof(res->rcode), "%s",
 		 tempfail ? "451" : reply->rcode);

@@ -20,11 +20,15 @@
 
 #define MWM_NAME "mailward-milter"
 
-struct mwm_processor;
-
-/* Per SMTP connection. */
+/* Per SMTP connection, from the milter negotiation to the close. */
 struct mwm_conn {
 	struct mw_policy *policy;	/* our reference, taken at connect */
+	/* The MTA expects no reply to connect (SMFIP_NR_CONN), so the
+	   verdict about the service waits for MAIL FROM. */
+	bool connect_noreply;
+	/* Connect failed (out of memory) while no reply was possible:
+	   every MAIL FROM of the session tempfails. */
+	bool connect_failed;
 	/* The policy service that {daemon_name} maps to; points into
 	   policy.  NULL: the policy does not cover this Postfix service. */
 	const char *service;

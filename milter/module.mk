@@ -1,5 +1,8 @@
 # mailward-milter: the Postfix half of the policy (libmilter daemon).
 
+# Its message processors: S/MIME signing ($(SMIME_LIB), $(SMIME_LIBS)).
+include $(srcdir)/milter/smime/module.mk
+
 MILTER_SRCS = \
 	milter/milter-main.c \
 	milter/milter-daemon.c \
@@ -13,11 +16,17 @@ MILTER_SRCS = \
 
 MILTER_OBJS = $(MILTER_SRCS:%.c=$(B)/%.o)
 MILTER_BIN = $(B)/mailward-milter
-# Message processors (milter/smime.mk) add their libraries here.
 MILTER_LIBS = -lmilter -lpthread
 
-ALL_TARGETS += $(MILTER_BIN)
-SAN_TARGETS += $(MILTER_BIN)
+# The same daemon with a test message processor, for the tests of the
+# processor hooks (tests/milter/test-processor.c).
+MILTER_TEST_BIN = $(B)/tests/milter/mailward-milter-test
+MILTER_TEST_OBJS = $(filter-out $(B)/milter/milter-processor.o,$(MILTER_OBJS)) \
+	$(B)/tests/milter/milter-processor-test.o \
+	$(B)/tests/milter/test-processor.o
+
+ALL_TARGETS += $(MILTER_BIN) $(MILTER_TEST_BIN)
+SAN_TARGETS += $(MILTER_BIN) $(MILTER_TEST_BIN)
 INSTALL_TARGETS += install-milter
 UNINSTALL_TARGETS += uninstall-milter
 
@@ -27,11 +36,22 @@ TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh
 SAN_TESTS += $(srcdir)/tests/milter/miltertest.sh
 BENCH_TARGETS += bench-milter
 
-# Prerequisites other than objects (the policy library) are left out of
-# the link line by the filter; processors add their objects as further
-# prerequisites of $(MILTER_BIN).
-$(MILTER_BIN): $(MILTER_OBJS) $(MW_POLICY_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(filter %.o,$^) $(MW_POLICY_LIB) \
+# The message processors (S/MIME signing, milter/smime/module.mk) come in
+# $(SMIME_LIB); the registry in milter-processor.c names them.
+$(B)/milter/milter-processor.o: EXTRA_CFLAGS += -I$(srcdir)/milter
+
+$(MILTER_BIN): $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB) \
+		$(ALL_LDFLAGS) $(MILTER_LIBS) $(SMIME_LIBS)
+
+$(B)/tests/milter/milter-processor-test.o: $(srcdir)/milter/milter-processor.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DMWM_TEST_PROCESSOR -MMD -MP -c $< -o $@
+
+$(B)/tests/milter/test-processor.o: EXTRA_CFLAGS += -I$(srcdir)/milter
+
+$(MILTER_TEST_BIN): $(MILTER_TEST_OBJS) $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) \
 		$(ALL_LDFLAGS) $(MILTER_LIBS)
 
 .PHONY: install-milter uninstall-milter bench-milter

@@ -69,9 +69,100 @@ mwt_done() {
 	[ "$mwt_failures" -eq 0 ]
 }
 
-# The user the milter runs as when the tests run as root.
+# mwt_unshare_mounts "$0" "$@": re-runs the calling script in a mount
+# namespace of its own, once.  Dovecot loads auth modules only from the
+# directory it was built with; the namespace lets mwt_dovecot_sasl_start
+# put the module under test there without touching the system's copy.
+mwt_unshare_mounts() {
+	if [ -z "${MWT_UNSHARED:-}" ]; then
+		MWT_UNSHARED=1 exec unshare -m "$@"
+	fi
+	mount --make-rprivate /
+}
+
+MWT_AUTH_MODULE_DIR=/usr/lib/dovecot/modules/auth
+
+# mwt_dovecot_sasl_start POLICY USER PASSWORD: a private Dovecot whose
+# only service is SASL for the private Postfix (smtpd_sasl_type =
+# dovecot), on $MWT_TMP/auth-socket.  Its passdbs are mailward's, reading
+# POLICY, in front of a passwd-file with USER: the path of a production
+# Postfix that authenticates through Dovecot.  Needs mwt_unshare_mounts;
+# without the module (configure --without-dovecot) the passwd-file alone.
+mwt_dovecot_sasl_start() {
+	d=$MWT_TMP/dovecot
+	mkdir -p "$d/run" "$d/state"
+	printf '%s:%s\n' "$2" "$3" >"$d/passwd"
+	chmod 644 "$d/passwd"
+	passdb_mailward=
+	if [ -f "$MW_BUILDDIR/dovecot-plugin/libauthdb_mailward.so" ]; then
+		cp -a "$MWT_AUTH_MODULE_DIR" "$d/auth-modules"
+		cp "$MW_BUILDDIR/dovecot-plugin/libauthdb_mailward.so" \
+			"$d/auth-modules/"
+		mount --bind "$d/auth-modules" "$MWT_AUTH_MODULE_DIR" || return 1
+		passdb_mailward="passdb {
+  driver = mailward
+  args = nodelay $1
+}"
+	fi
+	cat >"$d/dovecot.conf" <<EOT
+# private test instance: SASL for the private Postfix, nothing else
+base_dir = $d/run
+state_dir = $d/state
+instance_name = mailward-sasl-$$
+log_path = $d/dovecot.log
+protocols = none
+shutdown_clients = yes
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+ssl = no
+# Postfix holds the TLS session and tells Dovecot ("secured"); the
+# policy decides about cleartext.
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+$passdb_mailward
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=/nonexistent
+}
+service auth {
+  unix_listener $MWT_TMP/auth-socket {
+    mode = 0666
+  }
+}
+EOT
+	dovecot -F -c "$d/dovecot.conf" >"$d/stderr" 2>&1 &
+	MWT_DOVECOT_PID=$!
+	mwt_cleanups="$mwt_cleanups mwt_dovecot_sasl_stop"
+	mwt_wait_for 15 test -S "$MWT_TMP/auth-socket"
+}
+
+mwt_dovecot_sasl_stop() {
+	[ -n "${MWT_DOVECOT_PID:-}" ] || return 0
+	kill -TERM "$MWT_DOVECOT_PID" 2>/dev/null || return 0
+	mwt_wait_for 10 sh -c "! kill -0 $MWT_DOVECOT_PID 2>/dev/null" ||
+		kill -9 "$MWT_DOVECOT_PID" 2>/dev/null || :
+	MWT_DOVECOT_PID=
+}
+
+# mwt_dovecot_log_has TEXT: the private Dovecot logged TEXT.
+mwt_dovecot_log_has() {
+	grep -qF -- "$1" "$MWT_TMP/dovecot/dovecot.log"
+}
+
+# The user the milter runs as when the tests run as root; the group lets
+# Postfix's smtpd (user postfix) use the milter's unix socket.
 mwt_user_args() {
-	if [ "$(id -u)" -eq 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		return
+	elif getent group postfix >/dev/null; then
+		echo "-u nobody:postfix"
+	else
 		echo "-u nobody:nogroup"
 	fi
 }
@@ -95,13 +186,18 @@ mwt_port_open() {
 # mwt_milter_start POLICY SOCKET: starts the milter in the foreground,
 # logging to $MWT_TMP/milter.log; sets MILTER_PID (the supervisor).
 mwt_milter_start() {
-	rm -f "$MWT_TMP/milter.pid"
+	mkdir -p "$MWT_TMP/run"
+	[ "$(id -u)" -ne 0 ] || chown nobody "$MWT_TMP/run"
+	MILTER_PIDFILE=$MWT_TMP/run/milter.pid
+	touch "$MWT_TMP/milter.log"
+	mwt_log_mark	# an earlier instance's lines do not count
+	rm -f "$MILTER_PIDFILE"
 	# shellcheck disable=SC2046
-	"$MILTER" -f -c "$1" -p "$2" -P "$MWT_TMP/milter.pid" $(mwt_user_args) \
+	"$MILTER" -f -c "$1" -p "$2" -P "$MILTER_PIDFILE" $(mwt_user_args) \
 		>>"$MWT_TMP/milter.log" 2>&1 &
 	MILTER_PID=$!
 	mwt_pids="$mwt_pids $MILTER_PID"
-	mwt_wait_for 10 grep -q "worker [0-9]* ready" "$MWT_TMP/milter.log"
+	mwt_wait_for 10 mwt_log_has_now " ready"
 }
 
 # The worker process under the supervisor.
@@ -122,10 +218,13 @@ mwt_log_mark() {
 mwt_log_since_mark() {
 	tail -c +$((MWT_LOG_MARK + 1)) "$MWT_TMP/milter.log"
 }
-# mwt_log_has TEXT: the log since the mark has a line with TEXT.
+# mwt_log_has TEXT: a line written since the mark contains TEXT (waits a
+# little, as the milter logs from its own threads).
 mwt_log_has() {
-	mwt_wait_for 3 sh -c 'tail -c +$(('"$MWT_LOG_MARK"' + 1)) "$1" | grep -qF -- "$2"' \
-		sh "$MWT_TMP/milter.log" "$1"
+	mwt_wait_for 3 mwt_log_has_now "$1"
+}
+mwt_log_has_now() {
+	mwt_log_since_mark | grep -qF -- "$1"
 }
 
 # mwt_make_certs DIR: a CA for the server, a partner CA ("Contoso CA"),
@@ -162,7 +261,60 @@ mwt_make_certs() {
 	)
 }
 
+# mwt_gpgsm_trust CA.pem: a GnuPG home of the test's own, in which gpgsm
+# trusts CA.pem (and checks no CRLs, which the test CA does not publish).
+mwt_gpgsm_trust() {
+	GNUPGHOME=$MWT_TMP/gnupg
+	export GNUPGHOME
+	mkdir -m 700 "$GNUPGHOME"
+	echo disable-crl-checks >"$GNUPGHOME/gpgsm.conf"
+	gpgsm --batch --import "$1" >/dev/null 2>&1
+	echo "$(openssl x509 -in "$1" -noout -fingerprint -sha1 |
+		sed 's/.*=//') S" >"$GNUPGHOME/trustlist.txt"
+	mwt_cleanups="$mwt_cleanups mwt_gpgsm_stop"
+}
+
+mwt_gpgsm_stop() {
+	gpgconf --kill gpg-agent >/dev/null 2>&1
+}
+
 # --- a private Postfix ------------------------------------------------------
+
+# mwt_ports: sets the MWT_*_PORT variables and MILTER_PORT to a block of
+# loopback ports in 21000-21999 that are free now, so that two runs of
+# these scripts (say, make check and make bench) do not talk to each
+# other's daemons.
+mwt_ports() {
+	base=$(python3 - <<'PY'
+import random
+import socket
+
+blocks = list(range(21000, 22000, 10))
+random.shuffle(blocks)
+for base in blocks:
+    socks = []
+    try:
+        for port in range(base, base + 6):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    break
+PY
+)
+	[ -n "$base" ] || return 1
+	MWT_MX_PORT=$base
+	MWT_PLAIN_PORT=$((base + 1))
+	MWT_SUBMISSION_PORT=$((base + 2))
+	MWT_SUBMISSIONS_PORT=$((base + 3))
+	MWT_SINK_PORT=$((base + 4))
+	MILTER_PORT=$((base + 5))
+}
 
 # mwt_postfix_start MILTER_SOCKET: writes main.cf and master.cf from the
 # templates (ports from the MWT_*_PORT variables) and starts the instance.
@@ -205,11 +357,12 @@ mwt_postfix_queue_empty() {
 		"$MWT_TMP/queue/deferred" "$MWT_TMP/queue/maildrop" -type f 2>/dev/null)" ]
 }
 
-# mwt_sink_start: smtp-sink appending every message to $MWT_TMP/sink.mbox.
+# mwt_sink_start: smtp-sink appending every message to dump files in
+# $MWT_TMP/sink (it adds a random suffix to the name).
 mwt_sink_start() {
-	touch "$MWT_TMP/sink.mbox"
-	chown nobody "$MWT_TMP/sink.mbox"
-	smtp-sink -u nobody -D "$MWT_TMP/sink.mbox" "127.0.0.1:$MWT_SINK_PORT" 100 \
+	mkdir -p "$MWT_TMP/sink"
+	chown nobody "$MWT_TMP/sink"
+	smtp-sink -u nobody -D "$MWT_TMP/sink/dump" "127.0.0.1:$MWT_SINK_PORT" 100 \
 		>"$MWT_TMP/sink.log" 2>&1 &
 	mwt_pids="$mwt_pids $!"
 	mwt_wait_for 10 mwt_port_open "$MWT_SINK_PORT"
@@ -217,5 +370,5 @@ mwt_sink_start() {
 
 # mwt_sink_count TEXT: how many lines of the sink's dump contain TEXT.
 mwt_sink_count() {
-	grep -cF -- "$1" "$MWT_TMP/sink.mbox" || :
+	cat "$MWT_TMP/sink/"* 2>/dev/null | grep -cF -- "$1" || :
 }

@@ -1,0 +1,231 @@
+/* Who may sign as whom: a login may always send as the address that is
+   its name; a map in the style of Postfix's smtpd_sender_login_maps
+   ("address login[,login...]", "@domain" for a whole domain) allows
+   more.  Also the From address, which is what recipients see and what
+   the certificate must name (RFC 8550 3). */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mw-smime.h"
+
+struct mw_smime_sender_entry {
+	char *address;		/* lower case */
+	char *logins;		/* "login,login" */
+};
+
+struct mw_smime_sendermap {
+	struct mw_smime_sender_entry *entries;
+	unsigned int count;
+};
+
+static int mw_smime_sendermap_add(struct mw_smime_sendermap *map,
+				  const char *address, const char *logins)
+{
+	struct mw_smime_sender_entry *e;
+	char *p;
+
+	e = realloc(map->entries, (map->count + 1) * sizeof(*e));
+	if (e == NULL)
+		return -1;
+	map->entries = e;
+	e = &map->entries[map->count];
+	e->address = strdup(address);
+	e->logins = strdup(logins);
+	if (e->address == NULL || e->logins == NULL) {
+		free(e->address);
+		free(e->logins);
+		return -1;
+	}
+	for (p = e->address; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	map->count++;
+	return 0;
+}
+
+int mw_smime_sendermap_load(const char *path,
+			    struct mw_smime_sendermap **map_r,
+			    char *error, size_t error_size)
+{
+	struct mw_smime_sendermap *map;
+	unsigned int lineno = 0;
+	char *line = NULL;
+	size_t line_size = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(error, error_size, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	map = calloc(1, sizeof(*map));
+	if (map == NULL) {
+		fclose(f);
+		snprintf(error, error_size, "out of memory");
+		return -1;
+	}
+	while (getline(&line, &line_size, f) != -1) {
+		char *save = NULL, *address, *logins, *p;
+
+		lineno++;
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		address = strtok_r(line, " \t\r\n", &save);
+		if (address == NULL)
+			continue;
+		/* Logins may be separated by commas, spaces or both. */
+		logins = strtok_r(NULL, "\r\n", &save);
+		if (logins == NULL || strchr(address, '@') == NULL) {
+			snprintf(error, error_size,
+				 "%s:%u: expected \"address login[,login...]\"",
+				 path, lineno);
+			goto fail;
+		}
+		if (mw_smime_sendermap_add(map, address, logins) < 0) {
+			snprintf(error, error_size, "out of memory");
+			goto fail;
+		}
+	}
+	free(line);
+	fclose(f);
+	*map_r = map;
+	return 0;
+fail:
+	free(line);
+	fclose(f);
+	mw_smime_sendermap_free(&map);
+	return -1;
+}
+
+void mw_smime_sendermap_free(struct mw_smime_sendermap **_map)
+{
+	struct mw_smime_sendermap *map = *_map;
+	unsigned int i;
+
+	if (map == NULL)
+		return;
+	*_map = NULL;
+	for (i = 0; i < map->count; i++) {
+		free(map->entries[i].address);
+		free(map->entries[i].logins);
+	}
+	free(map->entries);
+	free(map);
+}
+
+static bool mw_smime_logins_list(const char *logins, const char *login)
+{
+	size_t len = strlen(login);
+	const char *p = logins;
+
+	while (*p != '\0') {
+		size_t n;
+
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n == len && n > 0 && strncasecmp(p, login, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+bool mw_smime_sender_allowed(const struct mw_smime_sendermap *map,
+			     const char *login, const char *address)
+{
+	const struct mw_smime_sender_entry *domain_entry = NULL;
+	const char *domain = strrchr(address, '@');
+	unsigned int i;
+
+	for (i = 0; map != NULL && i < map->count; i++) {
+		const struct mw_smime_sender_entry *e = &map->entries[i];
+
+		if (strcasecmp(e->address, address) == 0)
+			return mw_smime_logins_list(e->logins, login);
+		if (domain != NULL && strcasecmp(e->address, domain) == 0)
+			domain_entry = e;
+	}
+	if (domain_entry != NULL)
+		return mw_smime_logins_list(domain_entry->logins, login);
+	return strcasecmp(login, address) == 0;
+}
+
+/* Skips a comment (RFC 5322 3.2.2), which may nest. */
+static const char *mw_smime_skip_comment(const char *p)
+{
+	int depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p + 1;
+	}
+	return p;
+}
+
+int mw_smime_from_address(const char *value, char *buf, size_t size,
+			  const char **error_r)
+{
+	const char *p = value, *start = NULL, *end = NULL;
+	unsigned int mailboxes = 1;
+	size_t i, len;
+
+	/* RFC 5322 3.4: mailbox-list; an angle-addr wins over the bare
+	   words of a display name. */
+	while (*p != '\0') {
+		if (*p == '"') {
+			const char *q = p + 1;
+
+			while (*q != '\0' && *q != '"') {
+				if (*q == '\\' && q[1] != '\0')
+					q++;
+				q++;
+			}
+			p = *q == '"' ? q + 1 : q;
+		} else if (*p == '(') {
+			p = mw_smime_skip_comment(p);
+		} else if (*p == '<') {
+			start = p + 1;
+			end = strchr(start, '>');
+			if (end == NULL) {
+				*error_r = "unterminated <address>";
+				return -1;
+			}
+			p = end + 1;
+		} else if (*p == ',') {
+			mailboxes++;
+			p++;
+		} else if (*p == ':' || *p == ';') {
+			*error_r = "From is a group";
+			return -1;
+		} else {
+			p++;
+		}
+	}
+	if (mailboxes > 1) {
+		*error_r = "From lists several mailboxes";
+		return -1;
+	}
+	if (start == NULL) {
+		/* A bare addr-spec, maybe between folding white space and
+		   comments. */
+		start = value + strspn(value, " \t\r\n");
+		end = start + strcspn(start, " \t\r\n(");
+	}
+	len = (size_t)(end - start);
+	if (len == 0 || len >= size || memchr(start, '@', len) == NULL) {
+		*error_r = "From holds no address";
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		buf[i] = (char)tolower((unsigned char)start[i]);
+	buf[len] = '\0';
+	return 0;
+}

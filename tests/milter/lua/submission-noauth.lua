@@ -1,0 +1,6 @@
+-- Submission over strong TLS but without SASL authentication is refused.
+dofile(srcdir .. "/tests/milter/lua/lib.lua")
+local conn = mw_connect("ORIGINATING", "localhost", "127.0.0.1")
+expect("MAIL", mw_mail(conn, "<alice@example.org>", tls_macros(256)),
+       SMFIR_REPLYCODE)
+mt.disconnect(conn)

@@ -1,0 +1,365 @@
+/*
+ * Unit tests of the S/MIME engine: encoders, MIME header parsing, the
+ * From address, the sender map, header edits, the spool, canonical
+ * output, and the key table's load checks.  unit-smime CERTDIR, where
+ * CERTDIR is what make-pki.sh made.  Prints TAP.
+ */
+
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "msgfile.h"
+
+static unsigned int test_n;
+static unsigned int test_failed;
+
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list args;
+
+	printf("%sok %u - ", ok ? "" : "not ", ++test_n);
+	va_start(args, fmt);
+	vprintf(fmt, args);
+	va_end(args);
+	putchar('\n');
+	if (!ok)
+		test_failed++;
+}
+
+/* A growing buffer as the encoders' and canonicaliser's output. */
+struct sink {
+	char data[1 << 16];
+	size_t len;
+};
+
+static int sink_write(void *ctx, const void *data, size_t size)
+{
+	struct sink *s = ctx;
+
+	if (s->len + size >= sizeof(s->data))
+		return -1;
+	memcpy(s->data + s->len, data, size);
+	s->len += size;
+	s->data[s->len] = '\0';
+	return 0;
+}
+
+static void test_encoders(void)
+{
+	struct mw_smime_b64 b64;
+	struct mw_smime_qp qp;
+	struct sink s = { .len = 0 };
+	unsigned char bytes[100];
+	char line[200];
+	size_t i;
+
+	mw_smime_b64_init(&b64, sink_write, &s);
+	mw_smime_b64_update(&b64, "Ma", 2);
+	mw_smime_b64_update(&b64, "n", 1);
+	mw_smime_b64_update(&b64, "Ma", 2);
+	mw_smime_b64_final(&b64);
+	check(strcmp(s.data, "TWFuTWE=\r\n") == 0, "base64 across updates");
+
+	s.len = 0;
+	for (i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)i;
+	mw_smime_b64_init(&b64, sink_write, &s);
+	mw_smime_b64_update(&b64, bytes, sizeof(bytes));
+	mw_smime_b64_final(&b64);
+	check(strchr(s.data, '\n') - s.data == 77 && s.len == 76 + 2 + 60 + 2,
+	      "base64 lines of 76 characters");
+
+	s.len = 0;
+	mw_smime_qp_init(&qp, sink_write, &s);
+	mw_smime_qp_line(&qp, (const unsigned char *)"From me = x ", 12, false);
+	mw_smime_qp_line(&qp, (const unsigned char *)".\xc3\xa9", 3, false);
+	check(strcmp(s.data, "=46rom me =3D x=20\r\n=2E=C3=A9\r\n") == 0,
+	      "quoted-printable: From, '=', trailing space, dot, 8-bit");
+
+	s.len = 0;
+	memset(line, 'a', sizeof(line));
+	mw_smime_qp_init(&qp, sink_write, &s);
+	mw_smime_qp_line(&qp, (unsigned char *)line, 100, true);
+	mw_smime_qp_line(&qp, (unsigned char *)line, 100, false);
+	check(strncmp(s.data + 75, "=\r\n", 3) == 0 &&
+	      s.len == 200 + 2 * 3 + 2, "quoted-printable soft line breaks");
+}
+
+static void test_mimehdr(void)
+{
+	static const char ct1[] = "Multipart/Mixed (comment);\n\t"
+		"charset=x; BOUNDARY=\"a b;c\"";
+	struct mw_smime_ctype ct;
+
+	mw_smime_ctype_init(&ct);
+	check(mw_smime_ctype_parse(&ct, ct1, strlen(ct1)) == 0 &&
+	      strcmp(ct.type, "multipart") == 0 &&
+	      strcmp(ct.subtype, "mixed") == 0 &&
+	      strcmp(ct.boundary, "a b;c") == 0,
+	      "Content-Type with comment, fold and quoted boundary");
+	mw_smime_ctype_init(&ct);
+	check(mw_smime_ctype_parse(&ct, "garbage", 7) < 0 &&
+	      strcmp(ct.type, "text") == 0, "bad Content-Type keeps text/plain");
+	check(mw_smime_cte_parse(" 8Bit", 5) == MW_SMIME_CTE_8BIT &&
+	      mw_smime_cte_parse("Quoted-Printable", 16) == MW_SMIME_CTE_QP &&
+	      mw_smime_cte_parse("x-uue", 5) == MW_SMIME_CTE_OTHER,
+	      "Content-Transfer-Encoding tokens");
+	mw_smime_ctype_parse(&ct, "application/x-pkcs7-mime; smime-type=enveloped-data", 51);
+	check(mw_smime_ctype_is_protected(&ct), "x-pkcs7-mime counts as protected");
+	mw_smime_ctype_parse(&ct, "multipart/alternative", 21);
+	check(!mw_smime_ctype_is_protected(&ct), "alternative is not protected");
+}
+
+static void test_from(void)
+{
+	char buf[256];
+	const char *error = NULL;
+	int ret;
+
+	check(mw_smime_from_address("\"Doe, John\" <John@Example.ORG>", buf,
+				    sizeof(buf), &error) == 0 &&
+	      strcmp(buf, "john@example.org") == 0,
+	      "From with quoted comma: %s", buf);
+	check(mw_smime_from_address("alice@example.org (Alice)", buf,
+				    sizeof(buf), &error) == 0 &&
+	      strcmp(buf, "alice@example.org") == 0, "bare From with comment");
+	ret = mw_smime_from_address("a@example.org, b@example.org", buf,
+				    sizeof(buf), &error);
+	check(ret < 0 && strcmp(error, "From lists several mailboxes") == 0,
+	      "From with two mailboxes refused");
+	check(mw_smime_from_address("team: a@example.org;", buf, sizeof(buf),
+				    &error) < 0, "From group refused");
+}
+
+static void test_sendermap(const char *dir)
+{
+	struct mw_smime_sendermap *map = NULL;
+	char path[4096], error[256];
+	FILE *f;
+
+	check(mw_smime_sender_allowed(NULL, "Alice@example.org",
+				      "alice@example.org") &&
+	      !mw_smime_sender_allowed(NULL, "alice", "alice@example.org"),
+	      "without a map a login sends as itself only");
+	snprintf(path, sizeof(path), "%s/senders", dir);
+	f = fopen(path, "w");
+	fputs("# comment\nsales@example.org alice, bob\n"
+	      "@example.net  carol\nalice@example.org alice\n", f);
+	fclose(f);
+	check(mw_smime_sendermap_load(path, &map, error, sizeof(error)) == 0,
+	      "sender map loads");
+	check(mw_smime_sender_allowed(map, "bob", "sales@example.org") &&
+	      !mw_smime_sender_allowed(map, "dave", "sales@example.org"),
+	      "map lists who may send as an address");
+	check(mw_smime_sender_allowed(map, "carol", "x@example.net") &&
+	      !mw_smime_sender_allowed(map, "x@example.net", "x@example.net"),
+	      "domain entry replaces the default");
+	mw_smime_sendermap_free(&map);
+}
+
+struct edit_log {
+	char text[1024];
+};
+
+static int log_edit(void *ctx, enum mw_smime_edit_op op, const char *name,
+		    unsigned int index, const char *value)
+{
+	struct edit_log *l = ctx;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "%s %s %u;",
+		 op == MW_SMIME_EDIT_ADD ? "add" :
+		 op == MW_SMIME_EDIT_DELETE ? "del" : "chg", name, index);
+	return 0;
+}
+
+static void test_header_edits(void)
+{
+	const struct mw_smime_header h1[] = {
+		{ "From", "a@example.org" },
+		{ "content-type", "text/plain" },
+		{ "Content-Transfer-Encoding", "8bit" },
+		{ "Subject", "x" },
+		{ "Content-Type", "text/html" },
+	};
+	const struct mw_smime_header h2[] = {
+		{ "From", "a@example.org" }, { "MIME-Version", "1.0" },
+	};
+	struct edit_log l = { "" };
+
+	mw_smime_header_edits(h1, 5, "multipart/signed", log_edit, &l);
+	check(strcmp(l.text, "del Content-Type 2;del Content-Transfer-Encoding 1;"
+		     "chg content-type 1;add MIME-Version 0;") == 0,
+	      "header edits: %s", l.text);
+	l.text[0] = '\0';
+	mw_smime_header_edits(h2, 2, "multipart/signed", log_edit, &l);
+	check(strcmp(l.text, "add Content-Type 0;") == 0,
+	      "header edits without Content-Type: %s", l.text);
+}
+
+static void test_spool(void)
+{
+	struct mw_smime_spool *spool = mw_smime_spool_new(16, "/tmp");
+	char error[256], buf[64];
+	size_t got;
+
+	mw_smime_spool_write(spool, "0123456789", 10, error, sizeof(error));
+	check(!mw_smime_spool_in_file(spool), "spool below threshold in memory");
+	mw_smime_spool_write(spool, "abcdefghij", 10, error, sizeof(error));
+	mw_smime_spool_pread(spool, 5, buf, sizeof(buf), &got, error,
+			     sizeof(error));
+	check(mw_smime_spool_in_file(spool) && got == 15 &&
+	      memcmp(buf, "56789abcdefghij", 15) == 0,
+	      "spool above threshold moves to a file, contents kept");
+	mw_smime_spool_free(&spool);
+}
+
+static int canon_str(const char *headers_ct, const char *body,
+		     const char *avoid, bool *seen_r, struct sink *s,
+		     char *error, size_t error_size)
+{
+	struct mw_smime_header h[] = { { "Content-Type", headers_ct } };
+	struct mw_smime_spool *spool = mw_smime_spool_new(1 << 20, "/tmp");
+	int ret;
+
+	s->len = 0;
+	s->data[0] = '\0';
+	mw_smime_spool_write(spool, body, strlen(body), error, error_size);
+	ret = mw_smime_canon(h, 1, spool, sink_write, s, avoid, seen_r, NULL,
+			     error, error_size);
+	mw_smime_spool_free(&spool);
+	return ret;
+}
+
+static void test_canon(void)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	char error[256];
+	bool seen = false;
+
+	check(canon_str("text/plain", "a\nb\r\n", NULL, &seen, s, error,
+			sizeof(error)) == 0 &&
+	      strcmp(s->data, "Content-Type: text/plain\r\n\r\na\r\nb\r\n") == 0,
+	      "LF becomes CRLF, 7-bit text copied");
+	check(canon_str("text/plain; charset=utf-8", "\xc3\xa9t\xc3\xa9\n",
+			NULL, &seen, s, error, sizeof(error)) == 0 &&
+	      strstr(s->data, "Content-Transfer-Encoding: quoted-printable\r\n"
+		     "\r\n=C3=A9t=C3=A9\r\n") != NULL,
+	      "8-bit text becomes quoted-printable");
+	check(canon_str("multipart/mixed; boundary=b",
+			"--b\nContent-Type: application/octet-stream\n\n\x01\xff\n--b--\n",
+			NULL, &seen, s, error, sizeof(error)) == 0 &&
+	      strstr(s->data, "Content-Transfer-Encoding: base64\r\n\r\nAf8=\r\n--b--\r\n") != NULL,
+	      "8-bit data part becomes base64 without the delimiter's CRLF");
+	check(canon_str("text/plain", "x\n--avoid-me\n", "avoid-me", &seen, s,
+			error, sizeof(error)) == 0 && seen,
+	      "a line starting with the outer boundary is noticed");
+	check(canon_str("multipart/mixed; boundary=b",
+			"--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n\xff\xfe\n--b--\n",
+			NULL, &seen, s, error, sizeof(error)) < 0,
+	      "8-bit data in a base64 part is refused: %s", error);
+	check(canon_str("multipart/mixed; boundary=b",
+			"pre\xff\n--b\n\nx\n--b--\n", NULL, &seen, s, error,
+			sizeof(error)) < 0,
+	      "8-bit preamble is refused: %s", error);
+	free(s);
+}
+
+struct warnings {
+	char text[8192];
+	unsigned int count;
+};
+
+static void collect_warning(void *ctx, const char *msg)
+{
+	struct warnings *w = ctx;
+	size_t len = strlen(w->text);
+
+	snprintf(w->text + len, sizeof(w->text) - len, "# %s\n", msg);
+	w->count++;
+}
+
+static void test_keytable(const char *dir)
+{
+	struct mw_smime_keytable *table = NULL, *second;
+	struct warnings w = { "", 0 };
+	const struct mw_smime_key *key;
+	char path[4096], error[512];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/smime.keys", dir);
+	f = fopen(path, "w");
+	fprintf(f, "# address certificate key chain\n"
+		"alice@example.org %1$s/alice.pem %1$s/alice.key %1$s/inter.pem\n"
+		"Bob@Example.org %1$s/bob.pem %1$s/bob.key %1$s/inter.pem\n"
+		"@example.org %1$s/domain.pem %1$s/domain.key %1$s/inter.pem\n"
+		"expired@example.org %1$s/expired.pem %1$s/expired.key\n"
+		"noeku@example.org %1$s/noeku.pem %1$s/noeku.key\n"
+		"other@example.org %1$s/other.pem %1$s/other.key\n"
+		"loose@example.org %1$s/loosekey.pem %1$s/loosekey.key\n"
+		"mismatch@example.org %1$s/alice.pem %1$s/bob.key\n"
+		"broken line\n", dir);
+	fclose(f);
+	check(mw_smime_keytable_load(path, collect_warning, &w, &table,
+				     error, sizeof(error)) == 0,
+	      "key table loads");
+	if (table == NULL)
+		return;
+	fputs(w.text, stdout);
+	check(mw_smime_keytable_count(table) == 3,
+	      "three good keys of eight entries (%u)",
+	      mw_smime_keytable_count(table));
+	check(strstr(w.text, ":5: expired@example.org: certificate expired") != NULL,
+	      "expired certificate skipped with file:line");
+	check(strstr(w.text, "noeku@example.org: certificate extended key usage lacks emailProtection") != NULL,
+	      "certificate without emailProtection skipped");
+	check(strstr(w.text, "other@example.org: certificate does not name other@example.org") != NULL,
+	      "certificate not naming the address skipped");
+	check(strstr(w.text, "loosekey.key: private key readable by group or others (mode 0644)") != NULL,
+	      "0644 private key refused");
+	check(strstr(w.text, "bob.key does not match") != NULL,
+	      "key not matching its certificate skipped");
+	check(strstr(w.text, ":10: expected") != NULL, "malformed line reported");
+	key = mw_smime_keytable_lookup(table, "ALICE@example.org");
+	check(key != NULL && strcmp(key->address, "alice@example.org") == 0 &&
+	      sk_X509_num(key->chain) == 1, "address lookup, with chain");
+	key = mw_smime_keytable_lookup(table, "bob@example.org");
+	check(key != NULL && EVP_PKEY_get_base_id(key->pkey) == EVP_PKEY_EC,
+	      "ECDSA key loaded");
+	key = mw_smime_keytable_lookup(table, "carol@example.org");
+	check(key != NULL && strcmp(key->address, "@example.org") == 0 &&
+	      mw_smime_key_names(key, "carol@example.org") &&
+	      !mw_smime_key_names(key, "erin@example.org"),
+	      "domain default @example.org, names only its addresses");
+	check(mw_smime_keytable_lookup(table, "alice@example.net") == NULL,
+	      "no key for another domain");
+	second = table;
+	mw_smime_keytable_ref(second);
+	mw_smime_keytable_unref(&table);
+	check(table == NULL &&
+	      mw_smime_keytable_lookup(second, "alice@example.org") != NULL,
+	      "a second reference keeps the table alive");
+	mw_smime_keytable_unref(&second);
+	ret = mw_smime_keytable_load("/nonexistent/keys", collect_warning, &w,
+				     &table, error, sizeof(error));
+	check(ret < 0 && strstr(error, "No such file") != NULL,
+	      "a missing key table fails the load");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: unit-smime CERTDIR\n");
+		return 1;
+	}
+	test_encoders();
+	test_mimehdr();
+	test_from();
+	test_sendermap(argv[1]);
+	test_header_edits();
+	test_spool();
+	test_canon();
+	test_keytable(argv[1]);
+	return test_failed == 0 ? 0 : 1;
+}
