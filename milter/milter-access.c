@@ -26,6 +26,8 @@ void mwm_facts_init(const struct mwm_conn *conn, const struct mwm_msg *msg,
 	if (conn->client_name != NULL) {
 		facts_r->host_state = MW_HOST_FOUND;
 		facts_r->host = conn->client_name;
+	} else if (conn->client_name_tempfail) {
+		facts_r->host_state = MW_HOST_FAILED;
 	} else {
 		facts_r->host_state = MW_HOST_NONE;
 	}

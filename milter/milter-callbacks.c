@@ -18,7 +18,7 @@
    only with HELO: a client may send MAIL right after STARTTLS without a
    new EHLO, and then the HELO macros would describe the plaintext
    session. */
-static char mwm_connect_macros[] = "{daemon_name} {daemon_addr}";
+static char mwm_connect_macros[] = "{daemon_name} {daemon_addr} {client_resolve}";
 static char mwm_mail_macros[] =
 	"i {auth_type} {auth_authen} {tls_version} {cipher} {cipher_bits} "
 	"{cert_subject} {cert_issuer}";
@@ -207,7 +207,7 @@ static sfsistat mwm_connect_reply(const struct mwm_conn *conn, sfsistat status)
 static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct mwm_conn *conn = mwm_conn_get(ctx);
-	const char *daemon_name, *daemon_addr;
+	const char *daemon_name, *daemon_addr, *resolve;
 
 	if (conn == NULL)
 		return mwm_tempfail(ctx, "connect", "no session context");
@@ -237,6 +237,11 @@ static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 			return mwm_tempfail(ctx, "connect", "out of memory");
 		}
 	}
+	/* OK, FAIL, FORGED or TEMP; only TEMP says that Postfix does not
+	   know yet whether the client has a name. */
+	resolve = smfi_getsymval(ctx, "{client_resolve}");
+	conn->client_name_tempfail = conn->client_name == NULL &&
+		resolve != NULL && strcmp(resolve, "TEMP") == 0;
 	if (hostaddr != NULL &&
 	    mw_addr_from_sockaddr(hostaddr, &conn->client_addr) == 0) {
 		if (hostaddr->sa_family == AF_INET)

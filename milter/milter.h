@@ -34,6 +34,9 @@ struct mwm_conn {
 	const char *service;
 	/* Postfix's forward-confirmed client name; NULL when it has none. */
 	char *client_name;
+	/* Postfix's lookup of the name failed temporarily ({client_resolve}
+	   TEMP): host rules follow the policy's dns on_error. */
+	bool client_name_tempfail;
 	struct mw_addr client_addr;
 	char client_addr_str[MW_ADDR_STRLEN];
 	unsigned int client_port;

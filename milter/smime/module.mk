@@ -56,3 +56,32 @@ bench-smime-sign: $(B)/tests/smime/bench-sign
 # private Postfix (normal build only).
 TESTS += $(srcdir)/tests/smime/run-milter-smime.sh \
 	$(srcdir)/tests/smime/postfix-smime.sh
+
+# libFuzzer target (tests/fuzz/fuzz-smime.c): any bytes as a message
+# through canonicalisation and signing, built like fuzz-policy
+# (tests/module.mk) from the engine's sources.  The corpus starts from the
+# test corpus and a message with a line longer than the reader's buffer.
+FUZZ_TARGETS += fuzz-smime
+.PHONY: fuzz-smime
+fuzz-smime:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
+		exit 1; fi
+	@mkdir -p build-fuzz/corpus-smime
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-I$(srcdir)/milter/smime -o build-fuzz/fuzz-smime \
+		$(srcdir)/tests/fuzz/fuzz-smime.c \
+		$(addprefix $(srcdir)/,$(MW_SMIME_ENGINE_SRCS)) $(SMIME_LIBS)
+	python3 $(srcdir)/tests/smime/gen-corpus.py build-fuzz/corpus-smime \
+		fuzz@example.org
+	python3 -c 'import sys; sys.stdout.buffer.write(b"Content-Type: text/plain\r\n\r\n" + b"x" * 70000 + b"\r\nend\r\n")' \
+		>build-fuzz/corpus-smime/long-line.eml
+	printf '%s\n' '"Content-Type: "' '"Content-Transfer-Encoding: "' \
+		'"multipart/mixed; boundary="' '"multipart/digest"' \
+		'"message/rfc822"' '"text/plain"' '"application/octet-stream"' \
+		'"7bit"' '"8bit"' '"binary"' '"base64"' '"quoted-printable"' \
+		'"x-uuencode"' '"--"' '"\x0d\x0a"' '"\x0d\x0a\x0d\x0a"' '"From "' \
+		'"=_fuzz"' >build-fuzz/smime.dict
+	build-fuzz/fuzz-smime -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
+		-artifact_prefix=build-fuzz/ \
+		-dict=build-fuzz/smime.dict build-fuzz/corpus-smime

@@ -156,12 +156,14 @@ static int mw_smime_canon_boundary(const struct mw_smime_canon *c,
 	return -1;
 }
 
+/* RFC 2045 2.7: no NUL, no 8-bit byte, and CR only in the line end. */
 static bool mw_smime_line_is_7bit(const struct mw_smime_line *line)
 {
 	size_t i;
 
 	for (i = 0; i < line->len; i++) {
-		if (line->data[i] == 0 || line->data[i] >= 0x80)
+		if (line->data[i] == 0 || line->data[i] >= 0x80 ||
+		    line->data[i] == '\r')
 			return false;
 	}
 	return true;
@@ -295,6 +297,13 @@ static int mw_smime_field_emit(struct mw_smime_canon *c, const char *field,
 
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
+		/* Copied, not encoded: in the entity a header line is a body
+		   line to SMTP, whose clients break lines over 998
+		   characters (RFC 5322 2.1.1). */
+		if (n > MW_SMIME_MAX_LINE) {
+			snprintf(c->error, c->error_size, "header line too long");
+			return -1;
+		}
 		if (mw_smime_canon_line(c, p, n) < 0)
 			return -1;
 		p = lf + 1;
@@ -351,6 +360,15 @@ static int mw_smime_hblock_read(struct mw_smime_canon *c,
 				 "body part header line without a colon");
 			return -1;
 		}
+		/* Header lines are copied as they are, and neither NUL nor a
+		   CR outside the line end survives transport (RFC 5322
+		   2.2); 8-bit text may (RFC 6532). */
+		if (memchr(line.data, '\0', line.len) != NULL ||
+		    memchr(line.data, '\r', line.len) != NULL) {
+			snprintf(c->error, c->error_size,
+				 "NUL or bare CR in a body part header");
+			return -1;
+		}
 		if (mw_smime_hblock_add(c, hb, line.data, line.len) < 0 ||
 		    mw_smime_hblock_add(c, hb, "\r\n", 2) < 0)
 			return -1;
@@ -373,12 +391,16 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 
 	memset(scan, 0, sizeof(*scan));
 	while ((ret = mw_smime_canon_next(c, &c->reader, &line)) > 0) {
+		bool line_ends;
 		size_t i;
 
 		if (mw_smime_canon_boundary(c, &line, &close) >= 0) {
 			mw_smime_reader_seek(&c->reader, line.offset);
 			break;
 		}
+		/* The body's last line may lack a line end; the second pass
+		   ends it with CRLF, so it is judged as a whole line. */
+		line_ends = line.eol_len > 0 || c->reader.pos >= c->reader.end;
 		for (i = 0; i < line.len; i++) {
 			unsigned char ch = line.data[i];
 
@@ -386,8 +408,7 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 				scan->eight_bit = true;
 			else if (ch == 0)
 				scan->nul = true;
-			else if (ch == '\r' && (i + 1 < line.len ||
-						line.eol_len > 0))
+			else if (ch == '\r' && (i + 1 < line.len || line_ends))
 				scan->bare_cr = true;
 		}
 		line_len = line.continued ? line_len + line.len : line.len;
@@ -396,7 +417,7 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 		if (is_text && !line.continued && line.len >= 5 &&
 		    memcmp(line.data, "From ", 5) == 0)
 			scan->from_line = true;
-		if (is_text && line.eol_len > 0 && line.len > 0 &&
+		if (is_text && line_ends && line.len > 0 &&
 		    (line.data[line.len - 1] == ' ' ||
 		     line.data[line.len - 1] == '\t'))
 			scan->trailing_ws = true;
@@ -515,6 +536,15 @@ static int mw_smime_copy_until_boundary(struct mw_smime_canon *c,
 		int level = mw_smime_canon_boundary(c, &line, close_r);
 
 		if (level >= 0) {
+			/* The delimiter is copied with its transport padding
+			   (RFC 2046 5.1.1), which must not make it over-long;
+			   a longer line may also be a piece of one that is no
+			   delimiter at all. */
+			if (line.len > MW_SMIME_MAX_LINE) {
+				snprintf(c->error, c->error_size,
+					 "over-long boundary delimiter line");
+				return -1;
+			}
 			*level_r = level;
 			if (level + 1 < (int)c->depth)
 				mw_smime_reader_seek(&c->reader, line.offset);
@@ -525,7 +555,8 @@ static int mw_smime_copy_until_boundary(struct mw_smime_canon *c,
 		line_len = line.continued ? line_len + line.len : line.len;
 		if (!mw_smime_line_is_7bit(&line) || line_len > MW_SMIME_MAX_LINE) {
 			snprintf(c->error, c->error_size,
-				 "8-bit data or over-long line outside any body part");
+				 "8-bit data, NUL, bare CR or over-long line "
+				 "outside any body part");
 			return -1;
 		}
 		if (!line.continued)
@@ -682,6 +713,14 @@ static int mw_smime_top_hblock(struct mw_smime_canon *c,
 		while (*v != '\0') {
 			size_t n = strcspn(v, "\r\n");
 
+			/* Taken as a line end, a lone CR would start a line
+			   that is no fold; kept, it would not survive
+			   transport. */
+			if (v[n] == '\r' && v[n + 1] != '\n') {
+				snprintf(c->error, c->error_size,
+					 "bare CR in a message header field");
+				return -1;
+			}
 			if (mw_smime_hblock_add(c, hb, v, n) < 0)
 				return -1;
 			v += n;

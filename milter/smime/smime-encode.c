@@ -100,10 +100,22 @@ static int mw_smime_qp_flush(struct mw_smime_qp *qp)
 	return ret;
 }
 
+/* Makes room for need more bytes in the output buffer. */
+static inline int mw_smime_qp_room(struct mw_smime_qp *qp, size_t need)
+{
+	return qp->out_len + need > sizeof(qp->out) ? mw_smime_qp_flush(qp) : 0;
+}
+
 /* Characters that may stand for themselves anywhere (RFC 2045 6.7 rule
    2): printable ASCII but "=". */
 static const bool mw_smime_qp_plain[256] = {
 	[33 ... 60] = true, [62 ... 126] = true,
+};
+/* What the fast path copies: the above, and spaces and tabs, which stand
+   for themselves everywhere but at the end of a line (the run never
+   takes a piece's last character). */
+static const bool mw_smime_qp_run[256] = {
+	['\t'] = true, [32 ... 60] = true, [62 ... 126] = true,
 };
 
 /* Whether c may stand for itself at the current column.  RFC 2045 6.7
@@ -130,19 +142,21 @@ int mw_smime_qp_line(struct mw_smime_qp *qp, const unsigned char *data,
 	for (i = 0; i < len; i++) {
 		unsigned char c = data[i];
 		bool last = !more && i + 1 == len;
+		/* White space that ends a piece is encoded as if it ended
+		   the line: the next piece may be empty and end it there. */
+		bool piece_end = i + 1 == len;
 
 		/* Fast path: a run of characters that stand for themselves,
 		   up to column 75, copied at once.  The rules below decide
 		   the rest, including the line's last character. */
-		if (qp->col > 0 && mw_smime_qp_plain[c]) {
+		if (qp->col > 0 && mw_smime_qp_run[c] && !piece_end) {
 			size_t n = 1, room = qp->col < 75 ? 75 - qp->col : 0;
 
 			while (n < room && i + n + 1 < len &&
-			       mw_smime_qp_plain[data[i + n]])
+			       mw_smime_qp_run[data[i + n]])
 				n++;
 			if (n <= room) {
-				if (qp->out_len + n > sizeof(qp->out) &&
-				    mw_smime_qp_flush(qp) < 0)
+				if (mw_smime_qp_room(qp, n) < 0)
 					return -1;
 				memcpy(qp->out + qp->out_len, data + i, n);
 				qp->out_len += n;
@@ -154,13 +168,16 @@ int mw_smime_qp_line(struct mw_smime_qp *qp, const unsigned char *data,
 		/* The last character may use column 76; others leave room
 		   for the "=" of a soft line break. */
 		size_t limit = last ? 76 : 75;
-		size_t n = mw_smime_qp_literal(qp, c, last) ? 1 : 3;
+		size_t n = mw_smime_qp_literal(qp, c, piece_end) ? 1 : 3;
 
+		/* At most a soft line break and an escape: 6 bytes. */
+		if (mw_smime_qp_room(qp, 6) < 0)
+			return -1;
 		if (qp->col + n > limit) {
 			memcpy(qp->out + qp->out_len, "=\r\n", 3);
 			qp->out_len += 3;
 			qp->col = 0;
-			n = mw_smime_qp_literal(qp, c, last) ? 1 : 3;
+			n = mw_smime_qp_literal(qp, c, piece_end) ? 1 : 3;
 		}
 		if (n == 1) {
 			qp->out[qp->out_len++] = (char)c;
@@ -170,12 +187,11 @@ int mw_smime_qp_line(struct mw_smime_qp *qp, const unsigned char *data,
 			qp->out[qp->out_len++] = hex[c & 15];
 		}
 		qp->col += n;
-		if (qp->out_len > sizeof(qp->out) - 8 &&
-		    mw_smime_qp_flush(qp) < 0)
-			return -1;
 	}
 	if (more)
 		return 0;
+	if (mw_smime_qp_room(qp, 2) < 0)
+		return -1;
 	memcpy(qp->out + qp->out_len, "\r\n", 2);
 	qp->out_len += 2;
 	qp->col = 0;

@@ -93,8 +93,25 @@ def worker(path, rips, seconds, out, cpus):
     out.put((done, failed))
 
 
+def cpu_seconds(dovecot):
+    """CPU time (user + system) used so far by Dovecot's processes."""
+    ticks = 0
+    for pid in [dovecot.proc.pid] + dovecot._children(dovecot.proc.pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def auth_rate(dovecot, rips, cpus):
+    """Logins per second, and Dovecot's CPU time per login in
+    microseconds: the second does not depend on what else the machine
+    is doing, the first does."""
     out = multiprocessing.Queue()
+    cpu_start = cpu_seconds(dovecot)
     procs = [multiprocessing.Process(target=worker, args=(
         dovecot.auth_socket(), rips, SECONDS, out, cpus))
         for _ in range(CLIENTS)]
@@ -105,11 +122,12 @@ def auth_rate(dovecot, rips, cpus):
     for p in procs:
         p.join()
     elapsed = time.time() - start
+    cpu = cpu_seconds(dovecot) - cpu_start
     done = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
     if failed:
         raise RuntimeError("%d logins failed" % failed)
-    return done / elapsed
+    return done / elapsed, cpu * 1e6 / done
 
 
 def imap_rate(n=40, threads=4):
@@ -172,6 +190,7 @@ def main():
                                             rips=HOST_ADDRS),
     }
     rates = {name: [] for name in setups}
+    cpu_per_login = {name: [] for name in setups}
     imap = {}
     for rnd in range(ROUNDS):
         for name, s in setups.items():
@@ -197,7 +216,9 @@ def main():
                     if res != "OK":
                         raise RuntimeError("%s: %s" % (name, f))
                 ac.close()
-                rates[name].append(auth_rate(d, s["rips"], client_cpus))
+                rate, cpu = auth_rate(d, s["rips"], client_cpus)
+                rates[name].append(rate)
+                cpu_per_login[name].append(cpu)
                 if rnd == 0 and name in ("without mailward",
                                          "mailward, address rules"):
                     imap[name] = imap_rate()
@@ -223,6 +244,19 @@ def main():
         med = statistics.median(rates[name])
         print("  %-30s overhead beyond Dovecot's extra-passdb floor: "
               "%+.1f%%" % (name, (floor - med) / floor * 100))
+    print("Dovecot's CPU time per login (all its processes; steadier than "
+          "the rates on a shared machine):")
+    cpu_base = statistics.median(cpu_per_login["without mailward"])
+    cpu_floor = statistics.median(cpu_per_login["an empty extra passdb"])
+    for name, values in cpu_per_login.items():
+        med = statistics.median(values)
+        line = "  %-30s %8.1f us" % (name, med)
+        if name != "without mailward":
+            line += "   overhead %+5.1f%%" % ((med - cpu_base) / cpu_base * 100)
+        if name.startswith("mailward"):
+            line += ", beyond the floor %+5.1f%%" % (
+                (med - cpu_floor) / cpu_floor * 100)
+        print(line)
     print("IMAP logins over TLS, 4 clients (each forks an imap process):")
     for name, value in imap.items():
         print("  %-30s %8.1f logins/s" % (name, value))

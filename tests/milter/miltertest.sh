@@ -93,6 +93,7 @@ mt_case submission-ok.lua -
 mt_case unknown-service.lua -
 mt_case mx-deny-host.lua "NOQUEUE: reject: client=mail.spammer.example[192.0.2.9], sender=<x@spammer.example>, service=mx, rule=$POLICY:$(policy_line "deny host .spammer.example") \"deny host .spammer.example\""
 mt_case mx-unverified-host.lua -
+mt_case mx-host-tempfail.lua "tempfail: client=unknown[192.0.2.9], sender=<x@example.com>, service=mx, rule=$POLICY:$(policy_line "deny host .spammer.example") \"deny host .spammer.example\": host name lookup for 192.0.2.9 failed, needed by 'deny host .spammer.example'; dns on_error = tempfail; reply=451 4.7.25"
 mt_case mx-deny-net.lua "reply=554 5.7.1 Access denied"
 mt_case partner-ok.lua -
 mt_case partner-nocert.lua "reply=550 5.7.1 Mail from this sender domain requires the partner's TLS client certificate"

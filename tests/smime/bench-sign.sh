@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench: S/MIME signing rates through the engine next to the bare
-# CMS_sign() rate of the same key, and the peak memory for a 50 MB message.
+# CMS_sign() rate of the same key, and the peak memory for a 50 MB message
+# in the engine alone and in the running milter.
 set -eu
 srcdir=${MW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${MW_BUILDDIR:-build}
@@ -19,3 +20,4 @@ done
 echo "Memory:"
 "$bench" "$p/alice.pem" "$p/alice.key" "$p/inter.pem" alice@example.org \
 	$((50 * 1024 * 1024)) 0
+"$srcdir/tests/smime/bench-milter-rss.sh"

@@ -5,6 +5,7 @@
  * CERTDIR is what make-pki.sh made.  Prints TAP.
  */
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ static void check(bool ok, const char *fmt, ...)
 }
 
 /* A growing buffer as the encoders' and canonicaliser's output. */
+#define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+
 struct sink {
 	char data[1 << 16];
 	size_t len;
@@ -83,6 +86,105 @@ static void test_encoders(void)
 	mw_smime_qp_line(&qp, (unsigned char *)line, 100, false);
 	check(strncmp(s.data + 75, "=\r\n", 3) == 0 &&
 	      s.len == 200 + 2 * 3 + 2, "quoted-printable soft line breaks");
+}
+
+/* Decodes quoted-printable text into out; -1 for a malformed escape. */
+static int qp_decode(const char *in, size_t len, unsigned char *out,
+		     size_t *out_len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in[i] != '=') {
+			out[n++] = (unsigned char)in[i];
+			continue;
+		}
+		if (i + 2 < len && in[i + 1] == '\r' && in[i + 2] == '\n') {
+			i += 2;		/* soft line break */
+			continue;
+		}
+		if (i + 2 >= len || !isxdigit((unsigned char)in[i + 1]) ||
+		    !isxdigit((unsigned char)in[i + 2]))
+			return -1;
+		char hex[3] = { in[i + 1], in[i + 2], '\0' };
+		out[n++] = (unsigned char)strtoul(hex, NULL, 16);
+		i += 2;
+	}
+	*out_len = n;
+	return 0;
+}
+
+/* Every encoded line: at most 76 characters, no white space before its
+   end, no "From " or "." at its start. */
+static bool qp_lines_safe(const char *text, size_t len)
+{
+	const char *line = text, *end;
+
+	while (line < text + len) {
+		end = strstr(line, "\r\n");
+		if (end == NULL || end - line > 76 ||
+		    (end > line && (end[-1] == ' ' || end[-1] == '\t')) ||
+		    strncmp(line, "From ", 5) == 0 || line[0] == '.')
+			return false;
+		line = end + 2;
+	}
+	return true;
+}
+
+/* Random lines of spaces, tabs, "=", dots, "From " and 8-bit bytes, fed
+   in random pieces: the encoding decodes to the input (lines joined by
+   CRLF) and every line of it is safe. */
+static void test_qp_random(void)
+{
+	static const char *const atoms[] = {
+		"a", "word", " ", "\t", "=", ".", "From ", "\xc3\xbc", "\xff",
+		"  ", "x.y", "F",
+	};
+	unsigned char input[4096], decoded[8192];
+	struct mw_smime_qp qp;
+	struct sink s = { .len = 0 };
+	unsigned int round, mismatches = 0, unsafe = 0;
+
+	srandom(5);
+	for (round = 0; round < 2000; round++) {
+		size_t in_len = 0, dec_len, line_start, lines = 1 + random() % 4;
+
+		s.len = 0;
+		mw_smime_qp_init(&qp, sink_write, &s);
+		while (lines-- > 0) {
+			size_t want = random() % 200, pos;
+
+			line_start = in_len;
+			while (in_len - line_start < want) {
+				const char *a = atoms[random() % N_ELEMENTS(atoms)];
+
+				memcpy(input + in_len, a, strlen(a));
+				in_len += strlen(a);
+			}
+			/* The line in one to three pieces. */
+			for (pos = line_start; pos < in_len || pos == line_start;) {
+				size_t piece = in_len - pos;
+
+				if (piece > 1 && random() % 2 == 0)
+					piece = 1 + random() % (piece - 1);
+				mw_smime_qp_line(&qp, input + pos, piece,
+						 pos + piece < in_len);
+				pos += piece;
+				if (piece == 0)
+					break;
+			}
+			memcpy(input + in_len, "\r\n", 2);
+			in_len += 2;
+		}
+		if (qp_decode(s.data, s.len, decoded, &dec_len) < 0 ||
+		    dec_len != in_len || memcmp(decoded, input, in_len) != 0)
+			mismatches++;
+		if (!qp_lines_safe(s.data, s.len))
+			unsafe++;
+	}
+	check(mismatches == 0 && unsafe == 0,
+	      "quoted-printable: 2000 random texts decode to the input, "
+	      "every line safe (%u mismatches, %u unsafe)", mismatches, unsafe);
 }
 
 static void test_mimehdr(void)
@@ -214,9 +316,9 @@ static void test_spool(void)
 	mw_smime_spool_free(&spool);
 }
 
-static int canon_str(const char *headers_ct, const char *body,
-		     const char *avoid, bool *seen_r, struct sink *s,
-		     char *error, size_t error_size)
+static int canon_mem(const char *headers_ct, const char *body,
+		     size_t body_len, const char *avoid, bool *seen_r,
+		     struct sink *s, char *error, size_t error_size)
 {
 	struct mw_smime_header h[] = { { "Content-Type", headers_ct } };
 	struct mw_smime_spool *spool = mw_smime_spool_new(1 << 20, "/tmp");
@@ -224,11 +326,19 @@ static int canon_str(const char *headers_ct, const char *body,
 
 	s->len = 0;
 	s->data[0] = '\0';
-	mw_smime_spool_write(spool, body, strlen(body), error, error_size);
+	mw_smime_spool_write(spool, body, body_len, error, error_size);
 	ret = mw_smime_canon(h, 1, spool, sink_write, s, avoid, seen_r, NULL,
 			     error, error_size);
 	mw_smime_spool_free(&spool);
 	return ret;
+}
+
+static int canon_str(const char *headers_ct, const char *body,
+		     const char *avoid, bool *seen_r, struct sink *s,
+		     char *error, size_t error_size)
+{
+	return canon_mem(headers_ct, body, strlen(body), avoid, seen_r, s,
+			 error, error_size);
 }
 
 static void test_canon(void)
@@ -263,6 +373,113 @@ static void test_canon(void)
 			sizeof(error)) < 0,
 	      "8-bit preamble is refused: %s", error);
 	free(s);
+}
+
+/* The body's last line without a line end gets CRLF like any other, so
+   it must be judged like one; and lines that are copied as they are
+   (preamble, delimiters, header fields) must already be what the entity
+   needs: no NUL, CR only in CRLF, at most 998 characters. */
+static void test_canon_raw_lines(void)
+{
+	static const char nul_header[] =
+		"--b\nContent-Type: text/plain;\0 x=y\n\nx\n--b--\n";
+	struct sink *s = calloc(1, sizeof(*s));
+	char error[256], ct[1100], body[1200];
+	bool seen = false;
+
+	check(canon_str("text/plain", "x ", NULL, &seen, s, error,
+			sizeof(error)) == 0 &&
+	      strcmp(s->data, "Content-Type: text/plain\r\n"
+		     "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+		     "x=20\r\n") == 0,
+	      "last line without line end: trailing space encoded");
+	check(canon_str("text/plain", "abc\r", NULL, &seen, s, error,
+			sizeof(error)) == 0 &&
+	      strstr(s->data, "\r\n\r\nabc=0D\r\n") != NULL,
+	      "last line without line end: bare CR encoded");
+	check(canon_str("multipart/mixed; boundary=b",
+			"pre\rx\n--b\n\nx\n--b--\n", NULL, &seen, s, error,
+			sizeof(error)) < 0,
+	      "bare CR in the preamble is refused: %s", error);
+	check(canon_str("multipart/mixed; boundary=b",
+			"--b\nX-A: a\rb\n\nx\n--b--\n", NULL, &seen, s, error,
+			sizeof(error)) < 0,
+	      "bare CR in a body part header is refused: %s", error);
+	check(canon_mem("multipart/mixed; boundary=b", nul_header,
+			sizeof(nul_header) - 1, NULL, &seen, s, error,
+			sizeof(error)) < 0,
+	      "NUL in a body part header is refused: %s", error);
+	check(canon_str("text/plain;\r charset=us-ascii", "x\n", NULL, &seen,
+			s, error, sizeof(error)) < 0,
+	      "bare CR in a message header field is refused: %s", error);
+
+	snprintf(ct, sizeof(ct), "text/plain; name=%0999d", 0);
+	check(canon_str(ct, "x\n", NULL, &seen, s, error, sizeof(error)) < 0,
+	      "over-long message header line is refused: %s", error);
+	snprintf(body, sizeof(body), "--b\nContent-Type: text/plain; "
+		 "name=%0999d\n\nx\n--b--\n", 0);
+	check(canon_str("multipart/mixed; boundary=b", body, NULL, &seen, s,
+			error, sizeof(error)) < 0,
+	      "over-long body part header line is refused: %s", error);
+	snprintf(body, sizeof(body), "--b%1000s\n\nx\n--b--\n", "");
+	check(canon_str("multipart/mixed; boundary=b", body, NULL, &seen, s,
+			error, sizeof(error)) < 0,
+	      "delimiter made over-long by padding is refused: %s", error);
+	free(s);
+}
+
+/* Where the output has white space before a line end. */
+struct ws_sink {
+	char prev;
+	unsigned int trailing_ws;
+};
+
+static int ws_sink_write(void *ctx, const void *data, size_t size)
+{
+	struct ws_sink *w = ctx;
+	const char *p = data;
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		if (p[i] == '\r' && (w->prev == ' ' || w->prev == '\t'))
+			w->trailing_ws++;
+		w->prev = p[i];
+	}
+	return 0;
+}
+
+/* A line that ends in white space just where the reader's buffer is
+   full comes as a piece ending in the space and an empty last piece
+   (the line end): the space must still be encoded. */
+static void test_qp_piece_end(void)
+{
+	const size_t len = MW_SMIME_READER_BUF;
+	struct mw_smime_header h[] = { { "Content-Type", "text/plain" } };
+	struct mw_smime_spool *spool = mw_smime_spool_new(1 << 20, "/tmp");
+	struct ws_sink w = { 0, 0 };
+	struct mw_smime_qp qp;
+	struct sink s = { .len = 0 };
+	char error[256], *body = malloc(len + 2);
+	bool seen;
+	int ret;
+
+	mw_smime_qp_init(&qp, sink_write, &s);
+	mw_smime_qp_line(&qp, (const unsigned char *)"a ", 2, true);
+	mw_smime_qp_line(&qp, (const unsigned char *)"", 0, false);
+	check(strcmp(s.data, "a=20\r\n") == 0,
+	      "quoted-printable: space ending a piece before an empty last "
+	      "piece is encoded");
+
+	memset(body, 'x', len - 1);
+	memcpy(body + len - 1, " \r\n", 3);
+	mw_smime_spool_write(spool, body, len + 2, error, sizeof(error));
+	ret = mw_smime_canon(h, 1, spool, ws_sink_write, &w, NULL, &seen, NULL,
+			     error, sizeof(error));
+	check(ret == 0 && w.trailing_ws == 0,
+	      "a line longer than the reader's buffer, ending in a space: "
+	      "no trailing white space in the entity (%u)", w.trailing_ws);
+	mw_smime_spool_free(&spool);
+	free(body);
 }
 
 struct warnings {
@@ -354,12 +571,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_encoders();
+	test_qp_random();
 	test_mimehdr();
 	test_from();
 	test_sendermap(argv[1]);
 	test_header_edits();
 	test_spool();
 	test_canon();
+	test_canon_raw_lines();
+	test_qp_piece_end();
 	test_keytable(argv[1]);
 	return test_failed == 0 ? 0 : 1;
 }
