@@ -54,6 +54,11 @@ python3 "$here/milter-client.py" "$socket" alice@example.org \
 	exit 1
 }
 after=$(hwm)
+if ! openssl cms -verify -in "$MWT_TMP/big.out" -CAfile "$pki/root.pem" \
+	-out /dev/null 2>/dev/null; then
+	echo "bench-milter-rss: the signed message does not verify" >&2
+	exit 1
+fi
 in_mb=$(($(wc -c <"$MWT_TMP/big.eml") >> 20))
 out_mb=$(($(wc -c <"$MWT_TMP/big.out") >> 20))
 echo "mailward-milter worker, $in_mb MB message signed ($out_mb MB out): peak RSS $after (before the message: $before)"

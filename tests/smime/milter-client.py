@@ -32,13 +32,13 @@ def recv():
             sys.exit("milter closed the connection")
         head += chunk
     n = struct.unpack(">I", head)[0]
-    data = b""
+    data = bytearray()
     while len(data) < n:
         chunk = s.recv(n - len(data))
         if not chunk:
             sys.exit("milter closed the connection")
         data += chunk
-    return data[:1], data[1:]
+    return bytes(data[:1]), bytes(data[1:])
 
 
 def reply():
@@ -100,11 +100,13 @@ for i in range(0, len(body), 65535):
         sys.exit("body: reply %r" % r)
 send(b"D", b"E" + z("i", "4ABCDEF"))
 send(b"E")
-new_body = None
+new_body = None      # the pieces of the replaced body, if any
 while True:
     cmd, data = reply()
     if cmd == b"b":
-        new_body = (new_body or b"") + data
+        if new_body is None:
+            new_body = []
+        new_body.append(data)
     elif cmd == b"m":
         index = struct.unpack(">I", data[:4])[0]
         name, value = data[4:].split(b"\0")[:2]
@@ -128,4 +130,5 @@ with open(dst, "wb") as f:
     for name, value in headers:
         f.write(name + b": " + value.replace(b"\r\n", b"\n").replace(
             b"\n", b"\r\n") + b"\r\n")
-    f.write(b"\r\n" + (new_body if new_body is not None else body))
+    f.write(b"\r\n")
+    f.write(b"".join(new_body) if new_body is not None else body)
