@@ -31,8 +31,10 @@ INSTALL_TARGETS += install-milter
 UNINSTALL_TARGETS += uninstall-milter
 
 # Fast tests of the callbacks with miltertest, in both builds; the
-# private-Postfix integration suite only in the normal one.
-TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh
+# private-Postfix integration suite and the daemon under valgrind only in
+# the normal one.
+TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh \
+	$(srcdir)/tests/milter/valgrind.sh
 SAN_TESTS += $(srcdir)/tests/milter/miltertest.sh
 BENCH_TARGETS += bench-milter
 

@@ -192,12 +192,13 @@ mwt_milter_start() {
 	touch "$MWT_TMP/milter.log"
 	mwt_log_mark	# an earlier instance's lines do not count
 	rm -f "$MILTER_PIDFILE"
-	# shellcheck disable=SC2046
-	"$MILTER" -f -c "$1" -p "$2" -P "$MILTER_PIDFILE" $(mwt_user_args) \
-		>>"$MWT_TMP/milter.log" 2>&1 &
+	# MWT_MILTER_WRAPPER: a command to run the milter under (valgrind).
+	# shellcheck disable=SC2046,SC2086
+	${MWT_MILTER_WRAPPER:-} "$MILTER" -f -c "$1" -p "$2" \
+		-P "$MILTER_PIDFILE" $(mwt_user_args) >>"$MWT_TMP/milter.log" 2>&1 &
 	MILTER_PID=$!
 	mwt_pids="$mwt_pids $MILTER_PID"
-	mwt_wait_for 10 mwt_log_has_now " ready"
+	mwt_wait_for "${MWT_START_SECONDS:-10}" mwt_log_has_now " ready"
 }
 
 # The worker process under the supervisor.
