@@ -26,6 +26,7 @@
    chroots; MAILWARD_CONF overrides the default path. */
 
 #include "login-common.h"
+#include "ioloop.h"
 #include "module-context.h"
 #include "iostream-ssl.h"
 #include "auth-client.h"
@@ -44,6 +45,9 @@
 
 struct mailward_login_client {
 	union login_client_module_context module_ctx;
+	/* keeps a refused client allocated until its caller is done with
+	   it, see mailward_login_refuse() */
+	struct timeout *to_unref;
 
 	bool bits_forwarded:1;
 };
@@ -92,6 +96,37 @@ static void mailward_login_conn_tls(struct client *client,
 	}
 }
 
+static void mailward_login_refused_unref(struct client *client)
+{
+	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
+
+	timeout_remove(&mclient->to_unref);
+	client_unref(&client);
+}
+
+/* Refuses a client from notify_auth_ready.  Dovecot's callers
+   (client_notify_auth_ready(), clients_notify_auth_connected()) still
+   write to the client after the vfunc returns and hold no reference of
+   their own: without one from here, client_destroy() would free the
+   client under them.  The reference goes when the ioloop runs next. */
+static void
+mailward_login_refuse(struct client *client,
+		      enum client_disconnect_reason reason,
+		      const char *client_text, const char *log_reason)
+{
+	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
+
+	client_ref(client);
+	client_notify_disconnect(client, reason, client_text);
+	client_destroy(client, log_reason);
+	/* clients_notify_auth_connected() would resume the input of a
+	   client that sent some while the auth process was away, and the
+	   destroyed client has no io left to resume */
+	client->input_blocked = FALSE;
+	mclient->to_unref = timeout_add_short(0, mailward_login_refused_unref,
+					      client);
+}
+
 static void mailward_login_notify_auth_ready(struct client *client)
 {
 	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
@@ -102,10 +137,9 @@ static void mailward_login_notify_auth_ready(struct client *client)
 	if (mailward_policy == NULL) {
 		e_error(client->event, MAILWARD_LOG_PREFIX
 			"policy not loaded, refusing the connection");
-		client_notify_disconnect(client,
-			CLIENT_DISCONNECT_INTERNAL_ERROR,
-			"Service temporarily unavailable.");
-		client_destroy(client, MAILWARD_LOG_PREFIX"policy not loaded");
+		mailward_login_refuse(client, CLIENT_DISCONNECT_INTERNAL_ERROR,
+			"Service temporarily unavailable.",
+			MAILWARD_LOG_PREFIX"policy not loaded");
 		return;
 	}
 	/* Only the connection rules can decide this early: TLS, mechanism
@@ -113,11 +147,11 @@ static void mailward_login_notify_auth_ready(struct client *client)
 	   NEED_HOST, which the passdb resolves at authentication. */
 	if (mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY) {
 		(void)mailward_log_decision(client->event, &conn, &dec, FALSE);
-		client_notify_disconnect(client,
+		mailward_login_refuse(client,
 			CLIENT_DISCONNECT_RESOURCE_CONSTRAINT,
-			MAILWARD_CLIENT_TEXT_DENIED);
-		client_destroy(client, t_strdup_printf(
-			MAILWARD_LOG_PREFIX"%s", mw_decision_client_text(&dec)));
+			MAILWARD_CLIENT_TEXT_DENIED,
+			t_strdup_printf(MAILWARD_LOG_PREFIX"%s",
+					mw_decision_client_text(&dec)));
 		return;
 	}
 	mclient->module_ctx.super.notify_auth_ready(client);

@@ -29,7 +29,12 @@ $(B)/dovecot-plugin/%.o: EXTRA_CFLAGS = $(DOVECOT_INCLUDE) -DHAVE_CONFIG_H
 ALL_TARGETS += $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 INSTALL_TARGETS += install-dovecot
 UNINSTALL_TARGETS += uninstall-dovecot
-TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh
+# The integration tests, then the same modules in a Dovecot that runs
+# its auth and imap-login processes under valgrind.  Neither is in
+# SAN_TESTS: the packaged Dovecot cannot load sanitizer-built modules,
+# and valgrind cannot run them either.
+TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
+	$(srcdir)/tests/dovecot/valgrind-dovecot.sh
 BENCH_TARGETS += bench-dovecot
 
 $(DOVECOT_AUTH_MODULE): $(DOVECOT_AUTH_OBJS) $(MW_POLICY_LIB)
