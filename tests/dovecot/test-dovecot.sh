@@ -27,5 +27,6 @@ for f in libauthdb_mailward.so lib95_mailward_login_plugin.so; do
 	fi
 done
 
+# valgrind-dovecot.sh runs its own driver in the same set-up.
 exec unshare --net --mount --propagation private \
-	python3 "$MW_SRCDIR/tests/dovecot/test_dovecot.py" "$@"
+	python3 "$MW_SRCDIR/tests/dovecot/${MWT_DOVECOT_DRIVER:-test_dovecot.py}" "$@"
