@@ -11,6 +11,7 @@ MW_SMIME_ENGINE_SRCS = \
 	milter/smime/smime-headers.c \
 	milter/smime/smime-sign.c \
 	milter/smime/smime-key.c \
+	milter/smime/smime-lines.c \
 	milter/smime/smime-keytable.c \
 	milter/smime/smime-sendermap.c
 MW_SMIME_ENGINE_OBJS = $(MW_SMIME_ENGINE_SRCS:%.c=$(B)/%.o)

@@ -12,6 +12,7 @@
  *   smime-headers.c    the top-level header changes
  *   smime-sign.c       the detached CMS signature and multipart/signed body
  *   smime-key.c        one signing key and its load checks
+ *   smime-lines.c      the line-oriented files below, read one way
  *   smime-keytable.c   address (or @domain) -> key
  *   smime-sendermap.c  which logins may send as which address; From
  *
@@ -187,6 +188,14 @@ int mw_smime_key_load(const char *address, const char *cert_path,
 void mw_smime_key_free(struct mw_smime_key **key);
 /* True if the key's certificate names address. */
 bool mw_smime_key_names(const struct mw_smime_key *key, const char *address);
+
+/* Calls fn(ctx, line number, line, error, error_size) for each line of
+   the file at path, with any comment ('#' to the end of the line) cut
+   off; stops at the first -1 from fn, which has set error. */
+typedef int mw_smime_line_fn(void *ctx, unsigned int lineno, char *line,
+			     char *error, size_t error_size);
+int mw_smime_file_lines(const char *path, mw_smime_line_fn *fn, void *ctx,
+			char *error, size_t error_size);
 
 struct mw_smime_keytable;
 

@@ -2,7 +2,6 @@
    chain files.  A table is immutable once loaded and shared by reference
    between the messages in flight; a reload builds a new one. */
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <ctype.h>
@@ -40,20 +39,29 @@ static int mw_smime_keytable_add(struct mw_smime_keytable *table,
 	return 0;
 }
 
+struct mw_smime_keytable_load_ctx {
+	struct mw_smime_keytable *table;
+	const char *path;
+	mw_smime_warn_fn *warn;
+	void *warn_ctx;
+};
+
 /* One line: "address cert key [chain]".  Problems are reported and the
    line skipped; only running out of memory fails. */
-static int mw_smime_keytable_line(struct mw_smime_keytable *table,
-				  const char *path, unsigned int lineno,
-				  char *line, mw_smime_warn_fn *warn,
-				  void *warn_ctx)
+static int mw_smime_keytable_line(void *context, unsigned int lineno,
+				  char *line, char *load_error,
+				  size_t load_error_size)
 {
+	struct mw_smime_keytable_load_ctx *ctx = context;
+	struct mw_smime_keytable *table = ctx->table;
+	const char *path = ctx->path;
+	mw_smime_warn_fn *warn = ctx->warn;
+	void *warn_ctx = ctx->warn_ctx;
 	char *fields[5], *save = NULL, *p;
 	char error[512], msg[1024];
 	struct mw_smime_key *key;
 	unsigned int n = 0;
 
-	if ((p = strchr(line, '#')) != NULL)
-		*p = '\0';
 	for (p = strtok_r(line, " \t\r\n", &save); p != NULL && n < 5;
 	     p = strtok_r(NULL, " \t\r\n", &save))
 		fields[n++] = p;
@@ -86,6 +94,7 @@ static int mw_smime_keytable_line(struct mw_smime_keytable *table,
 	}
 	if (mw_smime_keytable_add(table, key) < 0) {
 		mw_smime_key_free(&key);
+		snprintf(load_error, load_error_size, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -95,44 +104,23 @@ int mw_smime_keytable_load(const char *path, mw_smime_warn_fn *warn,
 			   void *warn_ctx, struct mw_smime_keytable **table_r,
 			   char *error, size_t error_size)
 {
-	struct mw_smime_keytable *table;
-	unsigned int lineno = 0;
-	char *line = NULL;
-	size_t line_size = 0;
-	FILE *f;
+	struct mw_smime_keytable_load_ctx ctx = {
+		.path = path, .warn = warn, .warn_ctx = warn_ctx,
+	};
 
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(error, error_size, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	table = calloc(1, sizeof(*table));
-	if (table == NULL) {
-		fclose(f);
+	ctx.table = calloc(1, sizeof(*ctx.table));
+	if (ctx.table == NULL) {
 		snprintf(error, error_size, "out of memory");
 		return -1;
 	}
-	table->refcount = 1;
-	while (getline(&line, &line_size, f) != -1) {
-		if (mw_smime_keytable_line(table, path, ++lineno, line,
-					   warn, warn_ctx) < 0) {
-			snprintf(error, error_size, "out of memory");
-			goto fail;
-		}
+	ctx.table->refcount = 1;
+	if (mw_smime_file_lines(path, mw_smime_keytable_line, &ctx,
+				error, error_size) < 0) {
+		mw_smime_keytable_free(ctx.table);
+		return -1;
 	}
-	if (ferror(f)) {
-		snprintf(error, error_size, "%s: read error", path);
-		goto fail;
-	}
-	free(line);
-	fclose(f);
-	*table_r = table;
+	*table_r = ctx.table;
 	return 0;
-fail:
-	free(line);
-	fclose(f);
-	mw_smime_keytable_free(table);
-	return -1;
 }
 
 void mw_smime_keytable_ref(struct mw_smime_keytable *table)

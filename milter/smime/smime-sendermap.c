@@ -5,7 +5,6 @@
    the certificate must name (RFC 8550 3). */
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,58 +46,54 @@ static int mw_smime_sendermap_add(struct mw_smime_sendermap *map,
 	return 0;
 }
 
+struct mw_smime_sendermap_load_ctx {
+	struct mw_smime_sendermap *map;
+	const char *path;
+};
+
+/* One line: "address login[,login...]". */
+static int mw_smime_sendermap_line(void *context, unsigned int lineno,
+				   char *line, char *error, size_t error_size)
+{
+	struct mw_smime_sendermap_load_ctx *ctx = context;
+	char *save = NULL, *address, *logins;
+
+	address = strtok_r(line, " \t\r\n", &save);
+	if (address == NULL)
+		return 0;
+	/* Logins may be separated by commas, spaces or both. */
+	logins = strtok_r(NULL, "\r\n", &save);
+	if (logins == NULL || strchr(address, '@') == NULL) {
+		snprintf(error, error_size,
+			 "%s:%u: expected \"address login[,login...]\"",
+			 ctx->path, lineno);
+		return -1;
+	}
+	if (mw_smime_sendermap_add(ctx->map, address, logins) < 0) {
+		snprintf(error, error_size, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int mw_smime_sendermap_load(const char *path,
 			    struct mw_smime_sendermap **map_r,
 			    char *error, size_t error_size)
 {
-	struct mw_smime_sendermap *map;
-	unsigned int lineno = 0;
-	char *line = NULL;
-	size_t line_size = 0;
-	FILE *f;
+	struct mw_smime_sendermap_load_ctx ctx = { .path = path };
 
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(error, error_size, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	map = calloc(1, sizeof(*map));
-	if (map == NULL) {
-		fclose(f);
+	ctx.map = calloc(1, sizeof(*ctx.map));
+	if (ctx.map == NULL) {
 		snprintf(error, error_size, "out of memory");
 		return -1;
 	}
-	while (getline(&line, &line_size, f) != -1) {
-		char *save = NULL, *address, *logins, *p;
-
-		lineno++;
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		address = strtok_r(line, " \t\r\n", &save);
-		if (address == NULL)
-			continue;
-		/* Logins may be separated by commas, spaces or both. */
-		logins = strtok_r(NULL, "\r\n", &save);
-		if (logins == NULL || strchr(address, '@') == NULL) {
-			snprintf(error, error_size,
-				 "%s:%u: expected \"address login[,login...]\"",
-				 path, lineno);
-			goto fail;
-		}
-		if (mw_smime_sendermap_add(map, address, logins) < 0) {
-			snprintf(error, error_size, "out of memory");
-			goto fail;
-		}
+	if (mw_smime_file_lines(path, mw_smime_sendermap_line, &ctx,
+				error, error_size) < 0) {
+		mw_smime_sendermap_free(&ctx.map);
+		return -1;
 	}
-	free(line);
-	fclose(f);
-	*map_r = map;
+	*map_r = ctx.map;
 	return 0;
-fail:
-	free(line);
-	fclose(f);
-	mw_smime_sendermap_free(&map);
-	return -1;
 }
 
 void mw_smime_sendermap_free(struct mw_smime_sendermap **_map)
