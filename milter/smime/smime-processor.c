@@ -69,7 +69,7 @@ static void mwm_smime_warn(void *ctx, const char *msg)
 	mwm_log(LOG_WARNING, "smime: %s", msg);
 }
 
-int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
+static int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 {
 	const struct mw_smime_settings *set = mw_policy_smime(policy);
 	struct mwm_smime_tables *t = NULL, *old;
@@ -106,7 +106,7 @@ int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 	return 0;
 }
 
-void mwm_smime_deinit(void)
+static void mwm_smime_deinit(void)
 {
 	pthread_mutex_lock(&mwm_smime_lock);
 	mwm_smime_tables_unref(&mwm_smime_current);

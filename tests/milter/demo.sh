@@ -20,16 +20,11 @@ mwt_init
 mwt_make_certs "$MWT_TMP/certs"
 # The example policy, with its S/MIME key table in the scratch directory
 # and a certificate for alice@example.org from a CA made for the demo.
-pki=$MWT_TMP/pki
-"$MW_SRCDIR/tests/smime/make-pki.sh" "$pki" || exit 1
-printf 'alice@example.org %s/alice.pem %s/alice.key %s/inter.pem\n' \
-	"$pki" "$pki" "$pki" >"$MWT_TMP/smime.keys"
+mwt_smime_keys || exit 1
 policy=$MWT_TMP/mailward.conf
 sed "s|\"/etc/mailward/smime.keys\"|\"$MWT_TMP/smime.keys\"|" \
 	"$MW_SRCDIR/doc/mailward.conf.example" >"$policy"
 chmod 644 "$policy"
-# The milter runs as nobody and must read the signing key, nobody else.
-chown -R nobody "$pki" "$MWT_TMP/smime.keys"
 mwt_dovecot_sasl_start "$policy" alice@example.org secret || exit 1
 if ! mwt_sink_start ||
    ! mwt_milter_start "$policy" "unix:$MWT_TMP/run/milter.sock" ||

@@ -228,6 +228,27 @@ mwt_log_has_now() {
 	mwt_log_since_mark | grep -qF -- "$1"
 }
 
+# mwt_miltertest_case SCRIPT TEXT: one TAP line for the miltertest Lua
+# SCRIPT run against the milter on $SOCKET: its own checks pass, and the
+# milter logs TEXT meanwhile ("-": no log check).
+mwt_miltertest_case() {
+	name=$(basename "$1")
+	mwt_log_mark
+	if ! miltertest -D "socket=$SOCKET" -D "srcdir=$MW_SRCDIR" \
+		-s "$1" >"$MWT_TMP/mt.out" 2>&1; then
+		mwt_not_ok "$name"
+		sed 's/^/# /' "$MWT_TMP/mt.out"
+		mwt_log_since_mark | sed 's/^/# log: /'
+	elif [ "$2" = - ]; then
+		mwt_ok "$name"
+	elif ! mwt_log_has "$2"; then
+		mwt_not_ok "$name: log has \"$2\""
+		mwt_log_since_mark | sed 's/^/# log: /'
+	else
+		mwt_ok "$name: $2"
+	fi
+}
+
 # mwt_make_certs DIR: a CA for the server, a partner CA ("Contoso CA"),
 # a second CA that uses the same name but that Postfix does not trust,
 # and the certificates they issue.  EC keys keep this fast.
@@ -262,6 +283,20 @@ mwt_make_certs() {
 	)
 }
 
+# mwt_smime_keys: a fresh test PKI in $pki = $MWT_TMP/pki (see
+# tests/smime/make-pki.sh), the key table $MWT_TMP/smime.keys with
+# alice@example.org's key, and the spool directory $MWT_TMP/spool, owned
+# by the user the milter runs as: it reads the keys and nobody else may.
+mwt_smime_keys() {
+	pki=$MWT_TMP/pki
+	"$MW_SRCDIR/tests/smime/make-pki.sh" "$pki" || return 1
+	printf 'alice@example.org %s/alice.pem %s/alice.key %s/inter.pem\n' \
+		"$pki" "$pki" "$pki" >"$MWT_TMP/smime.keys"
+	mkdir -p "$MWT_TMP/spool"
+	[ "$(id -u)" -ne 0 ] ||
+		chown -R nobody "$pki" "$MWT_TMP/smime.keys" "$MWT_TMP/spool"
+}
+
 # mwt_gpgsm_trust CA.pem: a GnuPG home of the test's own, in which gpgsm
 # trusts CA.pem (and checks no CRLs, which the test CA does not publish).
 mwt_gpgsm_trust() {
@@ -280,6 +315,26 @@ mwt_gpgsm_stop() {
 }
 
 # --- a private Postfix ------------------------------------------------------
+
+# mwt_postfix_requirements [TOOL...]: what a test with a private Postfix
+# (and a private Dovecot for its SASL) needs, and TOOLs more; a missing
+# one ends the test with its TAP failure.
+mwt_postfix_requirements() {
+	for tool in postfix dovecot swaks smtp-sink openssl python3 "$@"; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "not ok 1 - $tool is not installed"
+			exit 1
+		fi
+	done
+	if ! swaks --support 2>&1 | grep -q "=== TLS supported"; then
+		echo "not ok 1 - swaks cannot do TLS (Debian package libnet-ssleay-perl)"
+		exit 1
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "not ok 1 - a private Postfix needs root to start"
+		exit 1
+	fi
+}
 
 # mwt_ports: sets the MWT_*_PORT variables and MILTER_PORT to a block of
 # loopback ports in 21000-21999 that are free now, so that two runs of

@@ -68,22 +68,9 @@ policy_line() {
 	grep -nF -- "$1" "$MWT_DIR/policy.conf" | cut -d: -f1
 }
 
-# mt_case SCRIPT EXPECTED-LOG-TEXT ("-" for none)
+# mt_case SCRIPT EXPECTED-LOG-TEXT ("-" for none), SCRIPT from lua/
 mt_case() {
-	mwt_log_mark
-	if ! miltertest -D "socket=$SOCKET" -D "srcdir=$MW_SRCDIR" \
-		-s "$MWT_DIR/lua/$1" >"$MWT_TMP/mt.out" 2>&1; then
-		mwt_not_ok "$1"
-		sed 's/^/# /' "$MWT_TMP/mt.out"
-		mwt_log_since_mark | sed 's/^/# log: /'
-		return
-	fi
-	if [ "$2" != - ] && ! mwt_log_has "$2"; then
-		mwt_not_ok "$1: log has \"$2\""
-		mwt_log_since_mark | sed 's/^/# log: /'
-		return
-	fi
-	if [ "$2" = - ]; then mwt_ok "$1"; else mwt_ok "$1: $2"; fi
+	mwt_miltertest_case "$MWT_DIR/lua/$1" "$2"
 }
 
 mt_case submission-plain.lua "reply=530 5.7.0 Must issue a STARTTLS command first"

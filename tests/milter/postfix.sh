@@ -7,20 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for tool in postfix dovecot swaks smtp-sink openssl python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "not ok 1 - $tool is not installed"
-		exit 1
-	fi
-done
-if ! swaks --support 2>&1 | grep -q "=== TLS supported"; then
-	echo "not ok 1 - swaks cannot do TLS (Debian package libnet-ssleay-perl)"
-	exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok 1 - a private Postfix needs root to start"
-	exit 1
-fi
+mwt_postfix_requirements
 mwt_unshare_mounts "$0" "$@"
 
 if ! mwt_ports; then

@@ -15,11 +15,8 @@ for tool in valgrind miltertest openssl python3; do
 done
 
 mwt_init
-pki=$MWT_TMP/pki
-"$MW_SRCDIR/tests/smime/make-pki.sh" "$pki"
-printf 'alice@example.org %s/alice.pem %s/alice.key %s/inter.pem\n' \
-	"$pki" "$pki" "$pki" >"$MWT_TMP/smime.keys"
-mkdir -p "$MWT_TMP/spool" "$MWT_TMP/vg"
+mwt_smime_keys || { echo "not ok 1 - the test PKI"; exit 1; }
+mkdir "$MWT_TMP/vg"
 POLICY=$MWT_TMP/policy.conf
 cp "$MWT_DIR/policy.conf" "$POLICY"
 cat >>"$POLICY" <<EOT
@@ -32,8 +29,7 @@ smime {
 }
 EOT
 chmod 644 "$POLICY"
-[ "$(id -u)" -ne 0 ] || chown -R nobody "$pki" "$MWT_TMP/smime.keys" \
-	"$MWT_TMP/spool" "$MWT_TMP/vg"
+[ "$(id -u)" -ne 0 ] || chown nobody "$MWT_TMP/vg"
 SOCKET=unix:$MWT_TMP/run/milter.sock
 
 MWT_MILTER_WRAPPER="valgrind -q --vgdb=no --leak-check=full \

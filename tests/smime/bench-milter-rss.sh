@@ -8,13 +8,7 @@ set -u
 here=$MW_SRCDIR/tests/smime
 
 mwt_init
-pki=$MWT_TMP/pki
-"$here/make-pki.sh" "$pki"
-printf 'alice@example.org %s/alice.pem %s/alice.key %s/inter.pem\n' \
-	"$pki" "$pki" "$pki" >"$MWT_TMP/smime.keys"
-mkdir "$MWT_TMP/spool"
-[ "$(id -u)" -ne 0 ] ||
-	chown -R nobody "$pki" "$MWT_TMP/smime.keys" "$MWT_TMP/spool"
+mwt_smime_keys || exit 1
 cat >"$MWT_TMP/policy.conf" <<EOT
 service submission {
   postfix_daemon_name = ORIGINATING

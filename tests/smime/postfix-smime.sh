@@ -6,21 +6,9 @@
 # OpenSSL and gpgsm, and compared with what was sent.  Prints TAP.
 set -u
 . "$(dirname "$0")/../milter/lib.sh"
-B=${MW_BUILDDIR:-build}
-case $B in /*) ;; *) B=$MW_SRCDIR/$B ;; esac
-MILTER=$B/mailward-milter
 here=$MW_SRCDIR/tests/smime
 
-for tool in postfix dovecot swaks smtp-sink openssl gpgsm python3; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "not ok 1 - $tool is not installed"
-		exit 1
-	fi
-done
-if [ "$(id -u)" -ne 0 ]; then
-	echo "not ok 1 - a private Postfix needs root to start"
-	exit 1
-fi
+mwt_postfix_requirements gpgsm
 mwt_unshare_mounts "$0" "$@"
 
 if ! mwt_ports; then
@@ -30,12 +18,7 @@ fi
 
 mwt_init
 mwt_make_certs "$MWT_TMP/certs" || { echo "not ok 1 - certificates"; exit 1; }
-pki=$MWT_TMP/pki
-"$here/make-pki.sh" "$pki"
-printf 'alice@example.org %s/alice.pem %s/alice.key %s/inter.pem\n' \
-	"$pki" "$pki" "$pki" >"$MWT_TMP/smime.keys"
-mkdir "$MWT_TMP/spool"
-chown -R nobody "$pki" "$MWT_TMP/smime.keys" "$MWT_TMP/spool"
+mwt_smime_keys || { echo "not ok 1 - the test PKI"; exit 1; }
 POLICY=$MWT_TMP/policy.conf
 cat >"$POLICY" <<EOT
 service submission {
@@ -104,7 +87,7 @@ for name in utf8-8bit alternative-attachments nested long-lines; do
 	mwt_check "$name: content as sent" \
 		python3 "$here/compare.py" "$MWT_TMP/corpus/$name.eml" "$out.inner"
 done
-if [ -f "$B/dovecot-plugin/libauthdb_mailward.so" ]; then
+if [ -f "$MW_BUILDDIR/dovecot-plugin/libauthdb_mailward.so" ]; then
 	mwt_check "the logins went through Dovecot SASL and mailward's passdb" \
 		mwt_dovecot_log_has "decision=allow service=smtp rip=127.0.0.1"
 fi

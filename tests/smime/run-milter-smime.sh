@@ -4,23 +4,13 @@
 # the others are not.  Prints TAP.
 set -u
 . "$(dirname "$0")/../milter/lib.sh"
-B=${MW_BUILDDIR:-build}
-case $B in /*) ;; *) B=$MW_SRCDIR/$B ;; esac
-MILTER=$B/mailward-milter
 
 if ! command -v miltertest >/dev/null; then
 	echo "not ok 1 - miltertest is not installed (Debian package miltertest)"
 	exit 1
 fi
 mwt_init
-pki=$MWT_TMP/pki
-"$MW_SRCDIR/tests/smime/make-pki.sh" "$pki"
-printf 'alice@example.org %s/alice.pem %s/alice.key %s/inter.pem\n' \
-	"$pki" "$pki" "$pki" >"$MWT_TMP/smime.keys"
-mkdir "$MWT_TMP/spool"
-# The milter reads its keys and spools as the user it runs as.
-[ "$(id -u)" -ne 0 ] ||
-	chown -R nobody "$pki" "$MWT_TMP/smime.keys" "$MWT_TMP/spool"
+mwt_smime_keys || { echo "not ok 1 - the test PKI"; exit 1; }
 POLICY=$MWT_TMP/policy.conf
 cat >"$POLICY" <<EOT
 service submission {
@@ -41,20 +31,9 @@ SOCKET=unix:$MWT_TMP/run/milter.sock
 mwt_check "the milter with S/MIME signing starts" \
 	mwt_milter_start "$POLICY" "$SOCKET"
 
-# case SCRIPT LOG-TEXT
+# case_ SCRIPT LOG-TEXT, SCRIPT from tests/smime/lua
 case_() {
-	mwt_log_mark
-	if ! miltertest -D "socket=$SOCKET" -D "srcdir=$MW_SRCDIR" \
-		-s "$MW_SRCDIR/tests/smime/lua/$1" >"$MWT_TMP/mt.out" 2>&1; then
-		mwt_not_ok "$1"
-		sed 's/^/# /' "$MWT_TMP/mt.out"
-		mwt_log_since_mark | sed 's/^/# log: /'
-	elif ! mwt_log_has "$2"; then
-		mwt_not_ok "$1: log has \"$2\""
-		mwt_log_since_mark | sed 's/^/# log: /'
-	else
-		mwt_ok "$1: $2"
-	fi
+	mwt_miltertest_case "$MW_SRCDIR/tests/smime/lua/$1" "$2"
 }
 
 # Signed messages, read back as Postfix would store them, verified by

@@ -63,3 +63,16 @@ function mw_mail(conn, sender, macros)
 	end
 	return mt.getreply(conn)
 end
+
+-- After MAIL: one From field, the end of the header and a short body;
+-- every step and the end of the message must continue.
+function mw_message(conn, from)
+	if mt.header(conn, "From", from) ~= nil or
+	   mt.getreply(conn) ~= SMFIR_CONTINUE or
+	   mt.eoh(conn) ~= nil or mt.getreply(conn) ~= SMFIR_CONTINUE or
+	   mt.bodystring(conn, "hello\r\n") ~= nil or
+	   mt.getreply(conn) ~= SMFIR_CONTINUE or mt.eom(conn) ~= nil then
+		fail("sending the message failed")
+	end
+	expect("end of message", mt.getreply(conn), SMFIR_CONTINUE)
+end
