@@ -1,5 +1,7 @@
 # The Dovecot side: the passdb driver that the auth process loads
-# (libauthdb_mailward.so) and the login plugin (lib95_mailward_login_plugin.so).
+# (libauthdb_mailward.so) and the login plugin (lib95_mailward_login_plugin.so);
+# for Dovecot 2.4 also the settings module that makes the config process
+# accept the passdb's settings (libmailward_settings.so).
 #
 # Both are built against the packaged Dovecot headers.  They are linked
 # without -z defs on purpose: Dovecot's symbols resolve from the auth or
@@ -7,9 +9,11 @@
 
 DOVECOT_AUTH_MODULE = $(B)/dovecot-plugin/libauthdb_mailward.so
 DOVECOT_LOGIN_PLUGIN = $(B)/dovecot-plugin/lib95_mailward_login_plugin.so
+DOVECOT_SETTINGS_MODULE = $(B)/dovecot-plugin/libmailward_settings.so
 
 DOVECOT_AUTH_SRCS = \
 	dovecot-plugin/passdb-mailward.c \
+	dovecot-plugin/mailward-compat.c \
 	dovecot-plugin/mailward-fcrdns.c \
 	dovecot-plugin/mailward-log.c \
 	dovecot-plugin/mailward-conn.c
@@ -19,14 +23,28 @@ DOVECOT_LOGIN_SRCS = \
 	dovecot-plugin/mailward-log.c \
 	dovecot-plugin/mailward-conn.c
 
+DOVECOT_SETTINGS_SRCS = \
+	dovecot-plugin/mailward-settings-module.c \
+	dovecot-plugin/mailward-settings.c
+
+DOVECOT_MODULES = $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+DOVECOT_COMPAT_CFLAGS =
+ifeq ($(DOVECOT_API),2.4)
+DOVECOT_AUTH_SRCS += dovecot-plugin/mailward-settings.c
+DOVECOT_MODULES += $(DOVECOT_SETTINGS_MODULE)
+DOVECOT_COMPAT_CFLAGS = -DMAILWARD_DOVECOT_2_4
+endif
+
 DOVECOT_AUTH_OBJS = $(DOVECOT_AUTH_SRCS:%.c=$(B)/%.o)
 DOVECOT_LOGIN_OBJS = $(DOVECOT_LOGIN_SRCS:%.c=$(B)/%.o)
+DOVECOT_SETTINGS_OBJS = $(DOVECOT_SETTINGS_SRCS:%.c=$(B)/%.o)
 
 # Dovecot's headers want config.h (lib.h includes it) and the ABI string
 # the modules export must be the one of the Dovecot they are loaded into.
-$(B)/dovecot-plugin/%.o: EXTRA_CFLAGS = $(DOVECOT_INCLUDE) -DHAVE_CONFIG_H
+$(B)/dovecot-plugin/%.o: EXTRA_CFLAGS = $(DOVECOT_INCLUDE) -DHAVE_CONFIG_H \
+	$(DOVECOT_COMPAT_CFLAGS)
 
-ALL_TARGETS += $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+ALL_TARGETS += $(DOVECOT_MODULES)
 INSTALL_TARGETS += install-dovecot
 UNINSTALL_TARGETS += uninstall-dovecot
 # The integration tests, then the same modules in a Dovecot that runs
@@ -45,8 +63,11 @@ $(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_LOGIN_OBJS) \
 		$(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
+$(DOVECOT_SETTINGS_MODULE): $(DOVECOT_SETTINGS_OBJS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_SETTINGS_OBJS) $(ALL_LDFLAGS)
+
 .PHONY: install-dovecot uninstall-dovecot bench-dovecot
-install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+install-dovecot: $(DOVECOT_MODULES)
 	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login \
 		$(DESTDIR)$(sysconfdir)/dovecot/conf.d
@@ -54,14 +75,20 @@ install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/auth/
 	$(INSTALL) -m 644 $(DOVECOT_LOGIN_PLUGIN) \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/
+ifeq ($(DOVECOT_API),2.4)
+	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/settings
+	$(INSTALL) -m 644 $(DOVECOT_SETTINGS_MODULE) \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/
+endif
 	$(INSTALL) -m 644 $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf \
 		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/
 
 uninstall-dovecot:
 	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/lib95_mailward_login_plugin.so \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/libmailward_settings.so \
 		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
 
-bench-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+bench-dovecot: $(DOVECOT_MODULES)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
 		$(srcdir)/tests/dovecot/bench-dovecot.sh
