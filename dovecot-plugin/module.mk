@@ -52,7 +52,8 @@ UNINSTALL_TARGETS += uninstall-dovecot
 # SAN_TESTS: the packaged Dovecot cannot load sanitizer-built modules,
 # and valgrind cannot run them either.
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
-	$(srcdir)/tests/dovecot/valgrind-dovecot.sh
+	$(srcdir)/tests/dovecot/valgrind-dovecot.sh \
+	$(srcdir)/tests/dovecot/test-compat.sh
 BENCH_TARGETS += bench-dovecot
 
 $(DOVECOT_AUTH_MODULE): $(DOVECOT_AUTH_OBJS) $(MW_POLICY_LIB)
@@ -80,8 +81,10 @@ ifeq ($(DOVECOT_API),2.4)
 	$(INSTALL) -m 644 $(DOVECOT_SETTINGS_MODULE) \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/
 endif
-	$(INSTALL) -m 644 $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf \
-		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/
+	$(srcdir)/dovecot-plugin/conf-for-version $(DOVECOT_API) \
+		<$(srcdir)/dovecot-plugin/conf.d/05-mailward.conf \
+		>$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
+	chmod 644 $(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
 
 uninstall-dovecot:
 	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \

@@ -487,12 +487,14 @@ class Dovecot:
     nodelay, quiet: the passdb's options; extra_passdb: a passdb that
     only says "go on" before the passwd-file (the benchmark's floor);
     env: more import_environment; extra: configuration text appended
-    (make it with the conf_* functions)."""
+    (make it with the conf_* functions); stanza: text that replaces the
+    mailward passdb and login plugin settings (for testing the ones the
+    documentation shows)."""
 
     def __init__(self, workdir, builddir, policy, name="dovecot",
                  module=True, login_plugin=True, nodelay=True,
                  failure_delay="0", extra="", metrics="", cpus=None,
-                 quiet=False, extra_passdb=False, env=None):
+                 quiet=False, extra_passdb=False, env=None, stanza=None):
         self.dir = os.path.join(workdir, name)
         self.cpus = cpus
         self.policy = policy
@@ -514,6 +516,8 @@ class Dovecot:
         if module:
             passdb = conf_passdb_mailward(policy, nodelay=nodelay,
                                           quiet=quiet)
+        if stanza is not None:
+            login, passdb = "", stanza
         environment = {"MAILWARD_CONF": policy}
         environment.update(env or {})
         home = os.path.join(self.dir, "home")
