@@ -124,10 +124,17 @@ def auth_once(dovecot, mech, **kw):
 
 def eventually(func, timeout=30):
     """Polls func until it returns true: after a reload the old processes
-    may still take a connection or two before they stop listening."""
+    may still take a connection or two before they stop listening, and
+    the auth socket may be missing for a moment."""
     deadline = time.time() + timeout
     while True:
-        result = func()
+        try:
+            result = func()
+        except OSError:
+            # the listener is being set up again: not yet an answer
+            if time.time() > deadline:
+                raise
+            result = False
         if result or time.time() > deadline:
             return result
         time.sleep(0.5)

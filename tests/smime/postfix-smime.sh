@@ -71,7 +71,7 @@ for name in utf8-8bit alternative-attachments nested long-lines; do
 		--helo client.example --tls --auth PLAIN \
 		--auth-user alice@example.org --auth-password secret \
 		--from alice@example.org --to bob@example.net \
-		--data "$MWT_TMP/corpus/$name.eml" --timeout 60 \
+		--data "@$MWT_TMP/corpus/$name.eml" --timeout 60 \
 		>"$MWT_TMP/$name.swaks" 2>&1
 	mwt_check "$name: submitted over TLS with AUTH and queued" \
 		grep -q "^<~  250 2.0.0 Ok: queued as" "$MWT_TMP/$name.swaks"
