@@ -54,7 +54,8 @@ UNINSTALL_TARGETS += uninstall-dovecot
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
 	$(srcdir)/tests/dovecot/valgrind-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-compat.sh
-BENCH_TARGETS += bench-dovecot
+# On Debian 12 also in a Debian 13 root, the two side by side.
+BENCH_TARGETS += bench-dovecot-releases
 
 $(DOVECOT_AUTH_MODULE): $(DOVECOT_AUTH_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_AUTH_OBJS) \
@@ -67,7 +68,7 @@ $(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
 $(DOVECOT_SETTINGS_MODULE): $(DOVECOT_SETTINGS_OBJS)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_SETTINGS_OBJS) $(ALL_LDFLAGS)
 
-.PHONY: install-dovecot uninstall-dovecot bench-dovecot
+.PHONY: install-dovecot uninstall-dovecot bench-dovecot bench-dovecot-releases
 install-dovecot: $(DOVECOT_MODULES)
 	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login \
@@ -95,3 +96,6 @@ uninstall-dovecot:
 bench-dovecot: $(DOVECOT_MODULES)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
 		$(srcdir)/tests/dovecot/bench-dovecot.sh
+
+bench-dovecot-releases: $(DOVECOT_MODULES)
+	+@$(srcdir)/tests/dovecot/bench-releases "$(MAKE)"
