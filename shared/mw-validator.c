@@ -630,12 +630,95 @@ static void mw_policy_set_builtin(struct mw_policy *policy)
 	policy->smime.tmpdir = "/var/tmp";
 }
 
+/* Sorted by name, then by the order of the services. */
+static int mw_daemon_entry_cmp(const void *a, const void *b)
+{
+	const struct mw_daemon_entry *ea = a, *eb = b;
+	int cmp = strcmp(ea->name, eb->name);
+
+	if (cmp != 0)
+		return cmp;
+	return ea->service < eb->service ? -1 : (ea->service > eb->service ? 1 : 0);
+}
+
+/* One Postfix service must map to one policy service.  The names are
+   sorted once, so that thousands of services cost n log n, and the
+   sorted table is what the milter searches for each connection. */
+static void mw_validate_daemon_names(struct mw_validator *v)
+{
+	struct mw_policy *policy = v->policy;
+	struct mw_daemon_entry *entries;
+	unsigned int i, j, count = 0, kept = 0;
+
+	for (i = 0; i < policy->service_count; i++) {
+		const char *const *names = policy->services[i].daemon_names;
+
+		for (j = 0; names != NULL && names[j] != NULL; j++)
+			count++;
+	}
+	entries = MW_ARENA_NEW(v->arena, struct mw_daemon_entry, count);
+	for (i = 0; i < policy->service_count; i++) {
+		const char *const *names = policy->services[i].daemon_names;
+
+		for (j = 0; names != NULL && names[j] != NULL; j++) {
+			entries[kept].name = names[j];
+			entries[kept].service = &policy->services[i];
+			kept++;
+		}
+	}
+	qsort(entries, count, sizeof(*entries), mw_daemon_entry_cmp);
+
+	kept = 0;
+	for (i = 0; i < count; i++) {
+		const struct mw_daemon_entry *first = kept == 0 ? NULL : &entries[kept - 1];
+
+		if (first != NULL && strcmp(first->name, entries[i].name) == 0) {
+			if (first->service != entries[i].service) {
+				mw_validator_error(v, entries[i].service->loc.file,
+					entries[i].service->loc.line, 0,
+					"postfix_daemon_name %s is also given to service %s (at line %u)",
+					entries[i].name, first->service->name,
+					first->service->loc.line);
+			}
+			continue;
+		}
+		entries[kept++] = entries[i];
+	}
+	policy->daemons = entries;
+	policy->daemon_count = kept;
+}
+
+static bool mw_service_is_empty(const struct mw_service *svc)
+{
+	return svc->rule_count == 0 && svc->from_count == 0 &&
+		svc->settings.set_mask == 0;
+}
+
+/* A file of comments only, or one whose line ends were not seen, loads
+   as "allow everyone": say so rather than allow silently. */
+static void mw_validate_not_empty(struct mw_validator *v)
+{
+	const struct mw_policy *policy = v->policy;
+	unsigned int i;
+
+	/* After an error the sections are partly missing anyway. */
+	if (v->failed || mw_diags_error_count(v->diags) > 0 ||
+	    !mw_service_is_empty(&policy->defaults))
+		return;
+	for (i = 0; i < policy->service_count; i++) {
+		if (!mw_service_is_empty(&policy->services[i]))
+			return;
+	}
+	mw_diag_warning(v->diags, policy->path, 0, 0,
+		"no rule or setting in any service or defaults section: every client is allowed with the built-in settings");
+}
+
 static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons *once,
 			      const struct mw_partner_list *partners)
 {
 	const struct mw_policy *policy = v->policy;
 	bool enforced = false;
-	unsigned int i, j, k;
+	unsigned int i;
 
 	if (policy->smime.sign == MW_SMIME_SIGN_AUTHENTICATED &&
 	    policy->smime.keytable == NULL) {
@@ -643,24 +726,11 @@ static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons
 			"sign = authenticated needs a keytable");
 	}
 	for (i = 0; i < policy->service_count; i++) {
-		const struct mw_service *svc = &policy->services[i];
-
-		if (svc->settings.value[MW_SET_PARTNERS] == MW_PARTNERS_ENFORCE)
+		if (policy->services[i].settings.value[MW_SET_PARTNERS] == MW_PARTNERS_ENFORCE)
 			enforced = true;
-		/* One Postfix service must map to one policy service. */
-		for (j = 0; svc->daemon_names != NULL && svc->daemon_names[j] != NULL; j++) {
-			for (k = 0; k < i; k++) {
-				if (mw_policy_service_for_daemon(policy, svc->daemon_names[j]) !=
-				    policy->services[k].name)
-					continue;
-				mw_validator_error(v, svc->loc.file, svc->loc.line, 0,
-					"postfix_daemon_name %s is also given to service %s (at line %u)",
-					svc->daemon_names[j], policy->services[k].name,
-					policy->services[k].loc.line);
-				break;
-			}
-		}
 	}
+	mw_validate_daemon_names(v);
+	mw_validate_not_empty(v);
 	if (partners->count > 0 && !enforced) {
 		mw_diag_warning(v->diags, partners->items[0].file, partners->items[0].line, 0,
 			"partners are defined, but no service has partners = enforce");
