@@ -20,6 +20,7 @@ struct mw_include_frame {
 struct mw_include_budget {
 	unsigned int files;
 	size_t bytes;
+	bool files_reported;	/* the refusals after the first are echoes */
 };
 
 struct mw_parser {
@@ -336,9 +337,12 @@ static int mw_parse_path(struct mw_parser *outer, const char *path,
 		return -1;
 	}
 	if (p.budget->files >= MW_INCLUDE_FILES_MAX) {
-		mw_diag_error(p.diags, where, line, column,
-			      "includes read more than %d files; refusing %s",
-			      MW_INCLUDE_FILES_MAX, path);
+		if (!p.budget->files_reported) {
+			mw_diag_error(p.diags, where, line, column,
+				      "includes read more than %d files; refusing %s and any further include",
+				      MW_INCLUDE_FILES_MAX, path);
+		}
+		p.budget->files_reported = true;
 		return -1;
 	}
 	if (mw_read_file(path, false, p.budget->bytes >= MW_INCLUDE_BYTES_MAX ? 0 :
@@ -374,7 +378,7 @@ static int mw_parse_path(struct mw_parser *outer, const char *path,
 int mw_parse_file(struct mw_arena *arena, struct mw_diags *diags,
 		  const char *path, struct mw_ast_node **nodes_r)
 {
-	struct mw_include_budget budget = { 0, 0 };
+	struct mw_include_budget budget = { 0, 0, false };
 	struct mw_parser top = {
 		.arena = arena, .diags = diags, .file = NULL, .budget = &budget,
 	};
@@ -387,7 +391,7 @@ int mw_parse_buffer(struct mw_arena *arena, struct mw_diags *diags,
 		    struct mw_ast_node **nodes_r)
 {
 	struct mw_include_frame frames[MW_INCLUDE_DEPTH_MAX + 1];
-	struct mw_include_budget budget = { 1, size };
+	struct mw_include_budget budget = { 1, size, false };
 	struct mw_parser p = {
 		.arena = arena, .diags = diags,
 		.file = mw_arena_strdup(arena, name),
