@@ -572,16 +572,16 @@ static bool mw_validate_once(struct mw_validator *v, const struct mw_ast_node **
 
 struct mw_service_decls {
 	struct mw_service_decl *items;
-	unsigned int count;
+	unsigned int count, alloc;
 	struct mw_service_body **bodies;
-	unsigned int body_count;
+	unsigned int body_count, body_alloc;
 };
 
 static void mw_validate_service(struct mw_validator *v, struct mw_service_decls *decls,
 				const struct mw_ast_node *block)
 {
 	struct mw_service_body *body;
-	unsigned int i, j;
+	unsigned int i;
 
 	if (block->word_count < 2) {
 		mw_validator_node_error(v, block,
@@ -589,30 +589,71 @@ static void mw_validate_service(struct mw_validator *v, struct mw_service_decls 
 		return;
 	}
 	body = mw_service_body_parse(v, block, false);
-	decls->bodies = mw_xreallocarray(decls->bodies, decls->body_count + 1,
-					 sizeof(*decls->bodies));
+	if (decls->body_count == decls->body_alloc) {
+		decls->body_alloc = decls->body_alloc == 0 ? 16 : decls->body_alloc * 2;
+		decls->bodies = mw_xreallocarray(decls->bodies, decls->body_alloc,
+						 sizeof(*decls->bodies));
+	}
 	decls->bodies[decls->body_count++] = body;
 
 	for (i = 1; i < block->word_count; i++) {
-		const struct mw_ast_word *name = &block->words[i];
-
-		for (j = 0; j < decls->count; j++) {
-			if (strcmp(decls->items[j].name->text, name->text) == 0)
-				break;
+		if (decls->count == decls->alloc) {
+			decls->alloc = decls->alloc == 0 ? 16 : decls->alloc * 2;
+			decls->items = mw_xreallocarray(decls->items, decls->alloc,
+							sizeof(*decls->items));
 		}
-		if (j < decls->count) {
-			mw_validator_word_error(v, block, name,
-				"duplicate service %s (first at %s:%u)", name->text,
-				decls->items[j].node->file, decls->items[j].node->line);
-			continue;
-		}
-		decls->items = mw_xreallocarray(decls->items, decls->count + 1,
-						sizeof(*decls->items));
 		decls->items[decls->count].body = body;
 		decls->items[decls->count].node = block;
-		decls->items[decls->count].name = name;
+		decls->items[decls->count].name = &block->words[i];
 		decls->count++;
 	}
+}
+
+static int mw_service_decl_cmp(const void *a, const void *b)
+{
+	const struct mw_service_decl *const *da = a, *const *db = b;
+	int cmp = strcmp((*da)->name->text, (*db)->name->text);
+
+	if (cmp != 0)
+		return cmp;
+	return *da < *db ? -1 : (*da > *db ? 1 : 0);
+}
+
+/* Refuses a service name given twice, keeping the first: sorted once,
+   so that thousands of services are not compared pair by pair. */
+static void mw_service_decls_dedup(struct mw_validator *v,
+				   struct mw_service_decls *decls)
+{
+	struct mw_service_decl **sorted;
+	bool *dropped;
+	unsigned int i, kept;
+
+	if (decls->count < 2)
+		return;
+	sorted = mw_xreallocarray(NULL, decls->count, sizeof(*sorted));
+	dropped = mw_xcalloc(decls->count, sizeof(*dropped));
+	for (i = 0; i < decls->count; i++)
+		sorted[i] = &decls->items[i];
+	qsort(sorted, decls->count, sizeof(*sorted), mw_service_decl_cmp);
+	for (i = 1, kept = 0; i < decls->count; i++) {
+		const struct mw_service_decl *first = sorted[kept];
+
+		if (strcmp(first->name->text, sorted[i]->name->text) != 0) {
+			kept = i;
+			continue;
+		}
+		mw_validator_word_error(v, sorted[i]->node, sorted[i]->name,
+			"duplicate service %s (first at %s:%u)", sorted[i]->name->text,
+			first->node->file, first->node->line);
+		dropped[sorted[i] - decls->items] = true;
+	}
+	for (i = 0, kept = 0; i < decls->count; i++) {
+		if (!dropped[i])
+			decls->items[kept++] = decls->items[i];
+	}
+	decls->count = kept;
+	free(dropped);
+	free(sorted);
 }
 
 static void mw_policy_set_builtin(struct mw_policy *policy)
@@ -747,7 +788,7 @@ int mw_validate(struct mw_policy *policy, struct mw_diags *diags,
 		.policy = policy, .arena = policy->arena, .diags = diags,
 	};
 	struct mw_singletons once = { NULL, NULL, NULL };
-	struct mw_service_decls decls = { NULL, 0, NULL, 0 };
+	struct mw_service_decls decls = { NULL, 0, 0, NULL, 0, 0 };
 	struct mw_partner_list partners = { NULL, 0 };
 	struct mw_service_body *defaults = NULL;
 	const struct mw_ast_node *node;
@@ -790,6 +831,7 @@ int mw_validate(struct mw_policy *policy, struct mw_diags *diags,
 		}
 	}
 
+	mw_service_decls_dedup(&v, &decls);
 	mw_services_resolve(&v, defaults, decls.items, decls.count);
 	policy->partners = MW_ARENA_NEW(policy->arena, struct mw_partner,
 					partners.count);

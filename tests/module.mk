@@ -1,15 +1,15 @@
 # Unit tests of the policy module, the golden parser tests, the fuzz
 # target and the decision benchmark.
 
-UNIT_TESTS = test-addrset test-decide test-match
+UNIT_TESTS = test-addrset test-decide test-match test-loader
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
 
-ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide
+ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide $(B)/tests/bench/bench-validate
 SAN_TARGETS += $(UNIT_BINS)
 TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden \
 	$(srcdir)/tests/unit/run-valgrind
 SAN_TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
-BENCH_TARGETS += bench-decide
+BENCH_TARGETS += bench-decide bench-validate
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/tests/unit/test-common.o $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/tests/unit/test-common.o $(MW_POLICY_LIB) $(ALL_LDFLAGS)
@@ -17,9 +17,15 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/tests/unit/test-common.o $(MW_POLICY
 $(B)/tests/bench/bench-decide: $(B)/tests/bench/bench-decide.o $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
-.PHONY: bench-decide fuzz-policy
+$(B)/tests/bench/bench-validate: $(B)/tests/bench/bench-validate.o $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+.PHONY: bench-decide bench-validate fuzz-policy
 bench-decide: $(B)/tests/bench/bench-decide
 	$(B)/tests/bench/bench-decide
+
+bench-validate: $(B)/tests/bench/bench-validate
+	$(B)/tests/bench/bench-validate
 
 # libFuzzer needs clang; the target is built in its own directory with
 # its own flags, from the same sources.
