@@ -42,3 +42,19 @@ fuzz-policy:
 	cp $(srcdir)/tests/policy/*.conf build-fuzz/corpus/
 	build-fuzz/fuzz-policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=$(srcdir)/tests/fuzz/policy.dict build-fuzz/corpus
+
+# The net-list reader on its own: block lists are the largest input a
+# policy reads, and they bypass the policy lexer.
+FUZZ_TARGETS += fuzz-netlist
+.PHONY: fuzz-netlist
+fuzz-netlist:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
+		exit 1; fi
+	@mkdir -p build-fuzz/corpus-netlist
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$(srcdir)/shared \
+		-DSYSCONFDIR='"$(sysconfdir)"' -o build-fuzz/fuzz-netlist \
+		$(srcdir)/tests/fuzz/fuzz-netlist.c $(addprefix $(srcdir)/,$(POLICY_SRCS))
+	cp $(srcdir)/tests/policy/*.list build-fuzz/corpus-netlist/
+	build-fuzz/fuzz-netlist -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-dict=$(srcdir)/tests/fuzz/netlist.dict build-fuzz/corpus-netlist

@@ -154,8 +154,45 @@ static void test_netlist_nul(void)
 	test_end();
 }
 
+static enum mw_verdict test_verdict(const struct mw_policy *policy,
+				     const char *service, const char *rip)
+{
+	struct mw_decision dec;
+	struct mw_conn conn;
+
+	mw_conn_init(&conn);
+	conn.service = service;
+	if (mw_addr_parse(rip, &conn.remote_ip) < 0)
+		return MW_VERDICT_TEMPFAIL;
+	conn.tls = MW_TLS_NONE;
+	return mw_decide(policy, &conn, &dec);
+}
+
+/* What mailward.conf(5) says of ::/0: it is an IPv6 prefix only. */
+static void test_ipv6_any(void)
+{
+	static const char text[] =
+		"service imap {\n  deny net ::/0\n}\n"
+		"service pop3 {\n  deny net 0.0.0.0/0 ::/0\n}\n";
+	struct mw_policy *policy;
+	struct mw_diags *diags;
+
+	test_begin("deny net ::/0 does not match IPv4 clients, as documented");
+	test_assert(mw_policy_load_buffer("v6.conf", text, strlen(text),
+					  &policy, &diags) == 0);
+	test_assert(test_verdict(policy, "imap", "2001:db8::1") == MW_VERDICT_DENY);
+	test_assert(test_verdict(policy, "imap", "192.0.2.1") == MW_VERDICT_ALLOW);
+	test_assert(test_verdict(policy, "imap", "::ffff:192.0.2.1") == MW_VERDICT_ALLOW);
+	test_assert(test_verdict(policy, "pop3", "192.0.2.1") == MW_VERDICT_DENY);
+	test_assert(test_verdict(policy, "pop3", "::ffff:192.0.2.1") == MW_VERDICT_DENY);
+	mw_policy_unref(&policy);
+	mw_diags_free(&diags);
+	test_end();
+}
+
 int main(void)
 {
+	test_ipv6_any();
 	test_deep_nesting();
 	test_daemon_names();
 	test_warning_cap();
