@@ -7,8 +7,9 @@ UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
 ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide $(B)/tests/bench/bench-validate
 SAN_TARGETS += $(UNIT_BINS)
 TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden \
-	$(srcdir)/tests/unit/run-valgrind
-SAN_TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
+	$(srcdir)/tests/unit/run-valgrind $(srcdir)/tests/audit/run-audit
+SAN_TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden \
+	$(srcdir)/tests/audit/run-audit
 BENCH_TARGETS += bench-decide bench-validate
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/tests/unit/test-common.o $(MW_POLICY_LIB)
