@@ -2,7 +2,7 @@
 # under one directory, with its certificates and files made fresh (their
 # expiry dates are relative to today, so they are not kept in git).
 
-audit_src=$(cd "$(dirname "$0")" && pwd)/src
+audit_src=${audit_src:-$(cd "$(dirname "$0")" && pwd)/src}
 
 # make_tree DIR: src/ with @DIR@ replaced by DIR, certificates, keys.
 make_tree() {
