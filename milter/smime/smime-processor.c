@@ -411,9 +411,10 @@ static int mwm_smime_eom(void *ctx, struct mwm_msg *msg, SMFICTX *smfi)
 	ret = mwm_smime_apply(sm, msg, smfi, sig);
 	if (ret == 0)
 		mwm_log(LOG_INFO, "%s: smime: signed as %s (login %s, %s, "
-			"%llu bytes)", mwm_smime_qid(msg), sm->from,
+			"%llu bytes, service %s)", mwm_smime_qid(msg), sm->from,
 			sm->login, mw_smime_micalg(sm->set->digest),
-			(unsigned long long)mw_smime_signed_body_size(sig));
+			(unsigned long long)mw_smime_signed_body_size(sig),
+			msg->conn->service);
 	mw_smime_signed_free(&sig);
 	return ret;
 }
