@@ -240,6 +240,14 @@ mwt_check "a nobody:daemon 0640 key is refused, and -n fails (item 7)" \
 		grep -qF 'other.keys:1: alice@example.org: $MWT_TMP/other-group.key: private key readable by group daemon, which the milter does not run in (mode 0640); key skipped' '$MWT_TMP/n3.err' &&
 		grep -qF 'no usable signing key' '$MWT_TMP/n3.err'"
 
+# smime services must name declared services.
+sed "s|^  digest .*|  services = submission submisions|" "$POLICY" >"$MWT_TMP/svc.conf"
+chmod 644 "$MWT_TMP/svc.conf"
+"$MILTER" -n -c "$MWT_TMP/svc.conf" 2>"$MWT_TMP/svc.err"
+rc=$?
+mwt_check "smime services naming an undeclared service: exit 78, file:line:column" \
+	sh -c "[ $rc -eq 78 ] && grep -qE '^$MWT_TMP/svc.conf:[0-9]+:[0-9]+: .*smime services names .submisions., which no service section declares' '$MWT_TMP/svc.err'"
+
 # Item 7: a table of which no key loads fails -n, listing each key.
 printf 'alice@example.org %s/expired.pem %s/expired.key\ncarol@example.org %s/loosekey.pem %s/loosekey.key\n' \
 	"$pki" "$pki" "$pki" "$pki" >"$MWT_TMP/none.keys"
