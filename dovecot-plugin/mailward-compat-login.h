@@ -22,6 +22,19 @@ static inline bool mailward_login_secured(const struct client *client)
 	return client->connection_secured;
 }
 
+/* TLS on this connection (Dovecot's or a trusted HAProxy's) */
+static inline bool mailward_login_tls_secured(const struct client *client)
+{
+	return client->connection_tls_secured;
+}
+
+/* Treats the connection as not secured (neither for Dovecot's plaintext
+   checks nor for the passdb, which gets "secured" from this flag). */
+static inline void mailward_login_set_unsecured(struct client *client)
+{
+	client->connection_secured = FALSE;
+}
+
 static inline bool mailward_login_ssl_disabled(const struct client *client)
 {
 	return strcmp(client->ssl_server_set->ssl, "no") == 0;
@@ -66,6 +79,16 @@ static inline void mailward_login_require_tls(struct client *client)
 static inline bool mailward_login_secured(const struct client *client)
 {
 	return client->secured;
+}
+
+static inline bool mailward_login_tls_secured(const struct client *client)
+{
+	return client->ssl_secured;
+}
+
+static inline void mailward_login_set_unsecured(struct client *client)
+{
+	client->secured = FALSE;
 }
 
 static inline bool mailward_login_ssl_disabled(const struct client *client)
