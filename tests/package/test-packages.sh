@@ -2,8 +2,8 @@
 # The Debian packages as an administrator meets them.  Builds them from
 # debian/ (which runs the unit and golden tests), checks their fields and
 # lintian, then installs them into a throw-away Debian root made with
-# debootstrap in the build directory (never into this machine's own
-# system), from the Debian mirror and suite of this machine's apt
+# debootstrap in the source tree's tests/tmp (never into this machine's
+# own system), from the Debian mirror and suite of this machine's apt
 # sources.  In that root, inside network, mount and pid namespaces of
 # the test's own, Dovecot runs from its Debian configuration and is
 # restarted by its own maintainer scripts and triggers:
@@ -27,7 +27,9 @@ set -u
 # shellcheck source=../milter/lib.sh
 . "$MW_SRCDIR/tests/milter/lib.sh"
 HERE=$MW_SRCDIR/tests/package
-W=$MW_BUILDDIR/package
+# In the source tree (make clean removes it), not under the build
+# directory, where make looks for dependency files named *.d.
+W=$MW_SRCDIR/tests/tmp/package
 R=$W/root
 BASE=$W/root-base
 DEBS=$W/debs
