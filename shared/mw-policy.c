@@ -108,6 +108,23 @@ const struct mw_smime_settings *mw_policy_smime(const struct mw_policy *policy)
 	return &policy->smime;
 }
 
+bool mw_smime_signs_service(const struct mw_smime_settings *smime,
+			    const char *service)
+{
+	static const char *const defaults[] = {
+		"submission", "submissions", NULL
+	};
+	const char *const *list = smime->services != NULL ? smime->services :
+		defaults;
+	unsigned int i;
+
+	for (i = 0; service != NULL && list[i] != NULL; i++) {
+		if (strcmp(list[i], service) == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *mw_policy_service_for_daemon(const struct mw_policy *policy,
 					 const char *daemon_name)
 {

@@ -466,7 +466,7 @@ static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *
 
 static const char *const mw_smime_keys[] = {
 	"sign", "keytable", "sender_map", "digest", "on_error",
-	"spool_threshold", "tmpdir", NULL
+	"spool_threshold", "tmpdir", "services", NULL
 };
 
 static int mw_smime_setting(struct mw_validator *v, const struct mw_ast_node *node,
@@ -486,6 +486,8 @@ static int mw_smime_setting(struct mw_validator *v, const struct mw_ast_node *no
 		return mw_value_one_of(v, node, mw_smime_digests, &smime->digest);
 	if (strcmp(key, "spool_threshold") == 0)
 		return mw_value_size(v, node, &smime->spool_threshold);
+	if (strcmp(key, "services") == 0)
+		return mw_value_list(v, node, &smime->services);
 	if (strcmp(key, "sign") == 0) {
 		if (mw_value_keyword(v, node, mw_smime_sign_keywords, &value) < 0)
 			return -1;
@@ -633,6 +635,33 @@ static void mw_policy_set_builtin(struct mw_policy *policy)
 	policy->smime.tmpdir = "/var/tmp";
 }
 
+/* smime { services = ... } names services the policy declares. */
+static void mw_validate_smime_services(struct mw_validator *v,
+				       const struct mw_ast_node *smime)
+{
+	const struct mw_policy *policy = v->policy;
+	const struct mw_ast_node *child;
+	unsigned int i, j;
+
+	for (child = smime != NULL ? smime->children : NULL; child != NULL;
+	     child = child->next) {
+		if (child->kind != MW_AST_ASSIGN ||
+		    strcmp(child->words[0].text, "services") != 0)
+			continue;
+		for (i = 1; i < child->word_count; i++) {
+			for (j = 0; j < policy->service_count; j++) {
+				if (strcmp(policy->services[j].name,
+					   child->words[i].text) == 0)
+					break;
+			}
+			if (j == policy->service_count)
+				mw_validator_word_error(v, child, &child->words[i],
+					"smime services names '%s', which no service section declares",
+					child->words[i].text);
+		}
+	}
+}
+
 static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons *once,
 			      const struct mw_partner_list *partners)
 {
@@ -645,6 +674,7 @@ static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons
 		mw_validator_node_error(v, once->smime,
 			"sign = authenticated needs a keytable");
 	}
+	mw_validate_smime_services(v, once->smime);
 	for (i = 0; i < policy->service_count; i++) {
 		const struct mw_service *svc = &policy->services[i];
 
