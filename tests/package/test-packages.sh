@@ -266,14 +266,14 @@ in_namespaces() {
 		sh -c "grep -qx 'Type=simple' '$unit' && grep -qx 'Restart=on-failure' '$unit' &&
 			grep -qx 'NoNewPrivileges=yes' '$unit' && grep -qx 'ProtectSystem=strict' '$unit' &&
 			grep -qx 'PrivateTmp=yes' '$unit' && case '$exec_start' in *' -f '*) ;; *) false ;; esac"
-	# The unit's tmpfiles entry, as systemd-tmpfiles would create it.
-	tmpfiles=$R/usr/lib/tmpfiles.d/mailward-milter.conf
-	while read -r type path mode user group _; do
-		[ "$type" = d ] || continue
-		in_root install -d -m "$mode" -o "$user" -g "$group" "$path"
-	done <"$tmpfiles"
-	mwt_check "the tmpfiles entry makes /run/mailward for the user mailward" \
-		sh -c "[ \"\$(chroot '$R' stat -c %U /run/mailward)\" = mailward ]"
+	mwt_check "systemd-analyze verify accepts the unit" \
+		in_root systemd-analyze verify --man=no mailward-milter.service
+	mwt_check "the unit is enabled (multi-user.target)" \
+		test -L "$R/etc/systemd/system/multi-user.target.wants/mailward-milter.service"
+	in_root systemd-analyze security --offline=yes mailward-milter.service 2>/dev/null |
+		sed -n 's/^.*Overall exposure level/# systemd-analyze security: overall exposure level/p'
+	mwt_check "the tmpfiles entry, run by the installation, made /run/mailward for the user mailward" \
+		sh -c "[ \"\$(chroot '$R' stat -c '%U %a' /run/mailward)\" = 'mailward 755' ]"
 	# chroot executes the command: $! is the milter, systemd's $MAINPID.
 	# shellcheck disable=SC2086
 	chroot "$R" $exec_start >"$W/milter.log" 2>&1 &
@@ -340,8 +340,9 @@ in_namespaces() {
 	fi
 	mwt_check "purged: 05-mailward.conf and the ucf registration are gone" \
 		sh -c "! test -e '$snippet' && [ -z \"\$(chroot '$R' ucfq -w dovecot-mailward)\" ]"
-	mwt_check "purged: /etc/mailward/mailward.conf is gone" \
-		sh -c "! test -e '$R/etc/mailward/mailward.conf'"
+	mwt_check "purged: /etc/mailward/mailward.conf and the unit's enablement are gone" \
+		sh -c "! test -e '$R/etc/mailward/mailward.conf' &&
+			! test -e '$R/etc/systemd/system/multi-user.target.wants/mailward-milter.service'"
 	dovecot_log_mark
 	in_root invoke-rc.d dovecot restart >/dev/null 2>&1
 	mwt_check "purged: Dovecot restarts" wait_restart "$pid"
@@ -455,7 +456,11 @@ mwt_diag "throw-away root: Debian $suite"
 
 # The base root: debootstrap, then Dovecot (IMAP, POP3), Postfix and the
 # snakeoil certificate Dovecot's TLS uses, with no service started.
-stamp=$(cat "$W/sources")
+# systemd, not running, as on a Debian server: its tmpfiles run from the
+# packages' maintainer scripts, and systemd-analyze checks the unit.
+BASE_PACKAGES="dovecot-imapd dovecot-pop3d postfix ssl-cert systemd"
+export BASE_PACKAGES
+stamp="$(cat "$W/sources") $BASE_PACKAGES"
 if [ -z "${MW_PACKAGE_KEEP_BASE:-}" ] || [ "$(cat "$BASE/.mw-base" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$BASE"
 	if ! debootstrap --variant=minbase "$suite" "$BASE" "$mirror" \
@@ -473,8 +478,8 @@ if [ -z "${MW_PACKAGE_KEEP_BASE:-}" ] || [ "$(cat "$BASE/.mw-base" 2>/dev/null)"
 			echo postfix postfix/main_mailer_type select No configuration |
 				debconf-set-selections
 			apt-get update &&
-			apt-get install -y --no-install-recommends dovecot-imapd \
-				dovecot-pop3d postfix ssl-cert"' sh "$BASE" \
+			apt-get install -y --no-install-recommends $BASE_PACKAGES"' \
+		sh "$BASE" \
 		>"$W/base.log" 2>&1; then
 		tail -n 20 "$W/base.log" | sed 's/^/# /'
 		fail_all "Dovecot and Postfix install in the root"
