@@ -202,7 +202,7 @@ in_namespaces() {
 	dovecot_log_mark
 	in_root doveadm reload
 	mwt_check "enabled: doveconf -n shows mailward's passdb and login plugin" \
-		sh -c "chroot '$R' doveconf -n | grep -q 'driver = mailward' &&
+		sh -c "chroot '$R' doveconf -n | grep -Eq 'driver = mailward|^passdb mailward' &&
 			chroot '$R' doveconf -n | grep -q 'mailward_login'"
 	mwt_wait_for 10 mwt_port_open 143
 	expect_login 127.0.0.1 "enabled: the user logs in"
@@ -247,13 +247,17 @@ in_namespaces() {
 	policy_set "$W/policy.deny"
 
 	# --- mailward audit ---------------------------------------------------
-	if in_root mailward audit --help >/dev/null 2>&1 ||
-	   in_root mailward 2>&1 | grep -qw audit; then
+	# It reads doveconf -n, postconf -n and -M and the policy: exit 0
+	# clean, 1 with a high-severity finding, 2 when it cannot read them.
+	if in_root mailward 2>&1 | grep -qw audit; then
 		in_root mailward audit >"$W/audit.out" 2>&1
 		rc=$?
-		sed 's/^/# /' "$W/audit.out"
-		mwt_check "mailward audit reads the installed configuration (exit $rc)" \
+		sed 's/^/# audit: /' "$W/audit.out"
+		mwt_check "mailward audit reads the installed Dovecot, Postfix and policy (exit $rc)" \
 			[ "$rc" -le 1 ]
+		in_root mailward audit --json >"$W/audit.json" 2>/dev/null
+		mwt_check "mailward audit --json prints JSON" \
+			python3 -m json.tool "$W/audit.json" >/dev/null
 	else
 		mwt_diag "mailward audit: not in this version yet"
 	fi
@@ -460,7 +464,7 @@ mwt_diag "throw-away root: Debian $suite"
 # packages' maintainer scripts, and systemd-analyze checks the unit.
 BASE_PACKAGES="dovecot-imapd dovecot-pop3d postfix ssl-cert systemd"
 export BASE_PACKAGES
-stamp="$(cat "$W/sources") $BASE_PACKAGES"
+stamp="$(cat "$W/sources") $BASE_PACKAGES postfix:local"
 if [ -z "${MW_PACKAGE_KEEP_BASE:-}" ] || [ "$(cat "$BASE/.mw-base" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$BASE"
 	if ! debootstrap --variant=minbase "$suite" "$BASE" "$mirror" \
@@ -475,7 +479,9 @@ if [ -z "${MW_PACKAGE_KEEP_BASE:-}" ] || [ "$(cat "$BASE/.mw-base" 2>/dev/null)"
 	if ! unshare -m sh -c '
 		mount -t proc proc "$1/proc" &&
 		chroot "$1" sh -c "export DEBIAN_FRONTEND=noninteractive
-			echo postfix postfix/main_mailer_type select No configuration |
+			echo postfix postfix/main_mailer_type select Local only |
+				debconf-set-selections
+			echo postfix postfix/mailname string mail.mailward.test |
 				debconf-set-selections
 			apt-get update &&
 			apt-get install -y --no-install-recommends $BASE_PACKAGES"' \
