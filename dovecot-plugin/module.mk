@@ -69,6 +69,14 @@ $(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
 $(DOVECOT_SETTINGS_MODULE): $(DOVECOT_SETTINGS_OBJS)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_SETTINGS_OBJS) $(ALL_LDFLAGS)
 
+# The conf.d snippet only includes (commented out) the file with the
+# settings, which is installed with the modules and goes away with them,
+# so that Dovecot never names modules that are not there.  The settings
+# are written for the Dovecot version built against.
+DOVECOT_CONF_SETTINGS = $(srcdir)/dovecot-plugin/conf.d/dovecot-mailward-$(DOVECOT_API).conf.in
+DOVECOT_CONF_SUBST = sed -e 's|@sysconfdir@|$(sysconfdir)|g' \
+	-e 's|@pkgdatadir@|$(datarootdir)/mailward|g'
+
 .PHONY: install-dovecot uninstall-dovecot bench-dovecot bench-dovecot-releases
 install-dovecot: $(DOVECOT_MODULES)
 	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
@@ -83,16 +91,20 @@ ifeq ($(DOVECOT_API),2.4)
 	$(INSTALL) -m 644 $(DOVECOT_SETTINGS_MODULE) \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/
 endif
-	$(srcdir)/dovecot-plugin/conf-for-version $(DOVECOT_API) \
-		<$(srcdir)/dovecot-plugin/conf.d/05-mailward.conf \
+	$(INSTALL) -d $(DESTDIR)$(datarootdir)/mailward
+	$(DOVECOT_CONF_SUBST) $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf.in \
 		>$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
-	chmod 644 $(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
+	$(DOVECOT_CONF_SUBST) $(DOVECOT_CONF_SETTINGS) \
+		>$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
+	chmod 644 $(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf \
+		$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
 
 uninstall-dovecot:
 	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/lib95_mailward_login_plugin.so \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/libmailward_settings.so \
-		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
+		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf \
+		$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
 
 bench-dovecot: $(DOVECOT_MODULES)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \

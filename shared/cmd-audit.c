@@ -202,6 +202,11 @@ int cmd_audit(int argc, char *argv[])
 		if (ret == 0 && (opts.master != NULL || opts.postconf == NULL))
 			(void)audit_read_master(opts.master, opts.postfix_config,
 						&master, &findings);
+		else if (ret == 0)
+			audit_add(&findings, AUDIT_INFO, "not-audited", opts.postconf, 0,
+				  "master.cf is not audited",
+				  "the submission, SASL and milter checks are made per master.cf service",
+				  "name postconf -M output (or master.cf) with --master");
 		if (opts.postfix_version == 0 && ret == 0) {
 			const struct audit_setting *set =
 				audit_conf_get(&postfix, "", "mail_version");

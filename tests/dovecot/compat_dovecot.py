@@ -31,31 +31,25 @@ def version_name():
     return "2.4" if mw.DOVECOT_24 else "2.3"
 
 
-def installed_stanza(policy, builddir):
-    """The conf.d snippet as "make install" writes it for this Dovecot,
-    with its settings uncommented and the policy path replaced."""
-    src = os.path.join(SRCDIR, "dovecot-plugin", "conf.d",
-                       "05-mailward.conf")
-    with open(src) as f:
-        text = subprocess.run(
-            [os.path.join(SRCDIR, "dovecot-plugin", "conf-for-version"),
-             version_name()], stdin=f, stdout=subprocess.PIPE, text=True,
-            check=True).stdout
-    lines = []
-    depth = 0
-    for line in text.splitlines():
-        # settings are commented with "#" and no space (indented inside
-        # a block); prose with "# " or "##"
-        if not line.startswith("#") or line.startswith("##"):
-            continue
-        setting = line[1:]
-        if depth == 0 and (setting == "" or setting[0].isspace()):
-            continue
-        lines.append(setting)
-        depth += setting.count("{") - setting.count("}")
-    conf = "\n".join(lines).replace("/etc/mailward/mailward.conf", policy)
+def installed_stanza(work, policy, builddir):
+    """What "make install" puts in place for this Dovecot, enabled: the
+    conf.d snippet with its !include_try uncommented, and the settings
+    file it includes, with the policy path replaced."""
+    confd = os.path.join(SRCDIR, "dovecot-plugin", "conf.d")
+    pkgdata = os.path.join(work, "share-mailward")
+    os.makedirs(pkgdata, exist_ok=True)
+    with open(os.path.join(confd, "dovecot-mailward-%s.conf.in"
+                           % version_name())) as f:
+        settings = f.read().replace("@sysconfdir@/mailward/mailward.conf",
+                                    policy)
+    with open(os.path.join(pkgdata, "dovecot-mailward.conf"), "w") as f:
+        f.write(settings)
+    with open(os.path.join(confd, "05-mailward.conf.in")) as f:
+        snippet = f.read().replace("@pkgdatadir@", pkgdata)
+    snippet = "\n".join(line[1:] if line.startswith("#!include")
+                        else line for line in snippet.splitlines())
     plugin_dir = os.path.abspath(os.path.join(builddir, "dovecot-plugin"))
-    return "login_plugin_dir = %s\n%s\n" % (plugin_dir, conf)
+    return "login_plugin_dir = %s\n%s\n" % (plugin_dir, snippet)
 
 
 def guarded(t, func, *args):
@@ -94,7 +88,7 @@ def main():
 
 
 def run_stanza(t, work, builddir, policy):
-    stanza = installed_stanza(policy, builddir)
+    stanza = installed_stanza(work, policy, builddir)
     d = mw.Dovecot(work, builddir, policy, name="stanza", stanza=stanza)
     out = subprocess.run(["doveconf", "-c", d.conf, "-n"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -107,8 +101,8 @@ def run_stanza(t, work, builddir, policy):
         shown = re.search(r"^passdb \{\n\s+args = %s\n\s+driver = mailward"
                           % re.escape(policy), out.stdout, re.M)
     t.ok(out.returncode == 0 and shown is not None,
-         "doveconf reads the %s stanza of conf.d/05-mailward.conf as "
-         "installed" % version_name(), out.stdout)
+         "doveconf reads conf.d/05-mailward.conf, enabled, and the %s "
+         "settings it includes, as installed" % version_name(), out.stdout)
     try:
         d.start()
         ac = mw.AuthClient(d.auth_socket())

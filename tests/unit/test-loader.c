@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *test_nested(unsigned int depth)
 {
@@ -190,8 +191,37 @@ static void test_ipv6_any(void)
 	test_end();
 }
 
+/* mw_policy_load is what the passdb, the login plugin and the milter
+   call: a file others can write is refused there, not only by mailward
+   check; a group-writable one loads with a warning. */
+static void test_writable_refused(void)
+{
+	static const char text[] = "service imap {\n  deny any\n}\n";
+	struct mw_policy *policy;
+	struct mw_diags *diags;
+	const char *path = test_write_file("writable.conf", text);
+
+	test_begin("the daemons' loader refuses a policy others can write");
+	test_assert(chmod(path, 0666) == 0);
+	test_assert(mw_policy_load(path, &policy, &diags) < 0);
+	test_assert(policy == NULL);
+	test_assert(test_has_message(diags, "is writable by others (mode 0666); refusing it"));
+	mw_diags_free(&diags);
+	test_end();
+
+	test_begin("the daemons' loader warns about a group-writable policy");
+	test_assert(chmod(path, 0664) == 0);
+	test_assert(mw_policy_load(path, &policy, &diags) == 0);
+	test_assert(test_has_message(diags, "is writable by its group (mode 0664)"));
+	test_assert(mw_diags_error_count(diags) == 0);
+	mw_policy_unref(&policy);
+	mw_diags_free(&diags);
+	test_end();
+}
+
 int main(void)
 {
+	test_writable_refused();
 	test_ipv6_any();
 	test_deep_nesting();
 	test_daemon_names();
