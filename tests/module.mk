@@ -59,3 +59,13 @@ fuzz-netlist:
 	cp $(srcdir)/tests/policy/*.list build-fuzz/corpus-netlist/
 	build-fuzz/fuzz-netlist -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=$(srcdir)/tests/fuzz/netlist.dict build-fuzz/corpus-netlist
+
+# The tests that need neither root nor a daemon: the Debian package build
+# runs them (dh_auto_test).
+ROOTLESS_TESTS = $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden
+.PHONY: check-rootless
+check-rootless: $(UNIT_BINS) $(MAILWARD_BIN)
+	@$(srcdir)/tests/run-tests B=$(B) $(ROOTLESS_TESTS)
+
+# The Debian packages, installed into a throw-away Debian root.
+include $(srcdir)/tests/package/module.mk
