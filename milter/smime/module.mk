@@ -14,7 +14,8 @@ MW_SMIME_ENGINE_SRCS = \
 	milter/smime/smime-key.c \
 	milter/smime/smime-lines.c \
 	milter/smime/smime-keytable.c \
-	milter/smime/smime-sendermap.c
+	milter/smime/smime-sendermap.c \
+	milter/smime/smime-from.c
 MW_SMIME_ENGINE_OBJS = $(MW_SMIME_ENGINE_SRCS:%.c=$(B)/%.o)
 MW_SMIME_PROC_OBJS = $(B)/milter/smime/smime-processor.o
 
