@@ -88,3 +88,31 @@ fuzz-smime:
 	build-fuzz/fuzz-smime -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
 		-artifact_prefix=build-fuzz/ \
 		-dict=build-fuzz/smime.dict build-fuzz/corpus-smime
+
+# libFuzzer target (tests/fuzz/fuzz-smime-tables.c): any bytes as the key
+# table, the sender map and a From value, read the way the milter reads
+# them.  The corpus starts from a few tables of each kind.
+FUZZ_TARGETS += fuzz-smime-tables
+.PHONY: fuzz-smime-tables
+fuzz-smime-tables:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
+		exit 1; fi
+	@mkdir -p build-fuzz/corpus-smime-tables
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-I$(srcdir)/milter/smime -o build-fuzz/fuzz-smime-tables \
+		$(srcdir)/tests/fuzz/fuzz-smime-tables.c \
+		$(addprefix $(srcdir)/,$(MW_SMIME_ENGINE_SRCS)) $(SMIME_LIBS)
+	printf '# keys\nfuzz@example.org cert.pem key.pem\n@example.org cert.pem key.pem cert.pem\nFuzz@Example.ORG cert.pem link.pem links=follow\n' \
+		>build-fuzz/corpus-smime-tables/keytable
+	printf 'sales@example.org alice, bob\n@example.net carol\nfuzz@example.org fuzz@example.org,x\n' \
+		>build-fuzz/corpus-smime-tables/sendermap
+	printf '"Doe, John (x)" <@a.example,@b.example:"j d"@Example.ORG> (c)' \
+		>build-fuzz/corpus-smime-tables/from
+	printf '%s\n' '"fuzz@example.org"' '"cert.pem"' '"key.pem"' '"link.pem"' \
+		'"links=follow"' '"@example.org"' '"\x0a"' '"#"' '","' '"<"' '">"' \
+		'"\x22"' '"("' '")"' '":"' '";"' '"["' '"]"' '"../"' '"/"' \
+		>build-fuzz/smime-tables.dict
+	build-fuzz/fuzz-smime-tables -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=build-fuzz/ \
+		-dict=build-fuzz/smime-tables.dict build-fuzz/corpus-smime-tables

@@ -69,11 +69,15 @@ static const char *mw_smime_cfws(const char *p)
 }
 
 /* A quoted-string starting at p; returns the character after it, or
-   NULL if it does not end. */
+   NULL if it does not end or holds a line end that is no fold. */
 static const char *mw_smime_quoted(const char *p)
 {
 	for (p++; *p != '"'; p++) {
 		if (*p == '\0')
+			return NULL;
+		if (*p == '\r' && p[1] == '\n')
+			p++;
+		if ((*p == '\r' || *p == '\n') && p[1] != ' ' && p[1] != '\t')
 			return NULL;
 		if (*p == '\\' && p[1] != '\0')
 			p++;
@@ -108,7 +112,10 @@ static const char *mw_smime_dotted(const char *p, bool quoted_ok,
 		if (*p == '"' && !quoted_ok)
 			return NULL;
 		end = mw_smime_word(p);
-		if (end == p)
+		/* A folded quoted local part would put a line end into
+		   the address. */
+		if (end == p || memchr(p, '\n', (size_t)(end - p)) != NULL ||
+		    memchr(p, '\r', (size_t)(end - p)) != NULL)
 			return NULL;
 		mw_smime_from_put(out, p, (size_t)(end - p));
 		if ((p = mw_smime_cfws(end)) == NULL)

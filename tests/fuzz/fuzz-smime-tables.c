@@ -198,6 +198,32 @@ static void fuzz_sendermap(const unsigned char *data, size_t size)
 	mw_smime_sendermap_free(&map);
 }
 
+/* No CR, LF, angle bracket or comment, and white space and '@' only in
+   quoted strings, but for the one '@' before the domain. */
+static bool fuzz_is_addr_spec(const char *a)
+{
+	bool quoted = false;
+	unsigned int at = 0;
+
+	for (; *a != '\0'; a++) {
+		if (*a == '\r' || *a == '\n')
+			return false;
+		if (quoted) {
+			if (*a == '\\' && a[1] != '\0')
+				a++;
+			else if (*a == '"')
+				quoted = false;
+		} else if (*a == '"') {
+			quoted = true;
+		} else if (*a == '@') {
+			at++;
+		} else if (strchr(" \t<>()", *a) != NULL && at == 0) {
+			return false;
+		}
+	}
+	return at == 1;
+}
+
 static void fuzz_from(const unsigned char *data, size_t size)
 {
 	char *value = malloc(size + 1), buf[256];
@@ -208,10 +234,7 @@ static void fuzz_from(const unsigned char *data, size_t size)
 	memcpy(value, data, size);
 	value[size] = '\0';
 	if (mw_smime_from_address(value, buf, sizeof(buf), &error) == 0) {
-		const char *at = strchr(buf, '@');
-
-		if (at == NULL || buf[strcspn(buf, " \t\r\n<>")] != '\0' ||
-		    !fuzz_domain_is_lower(buf))
+		if (!fuzz_is_addr_spec(buf) || !fuzz_domain_is_lower(buf))
 			fuzz_die("a From address that is no addr-spec");
 	} else if (error == NULL) {
 		fuzz_die("a From failure without a reason");
