@@ -141,10 +141,12 @@ static const char *mw_smime_addr_spec(const char *p,
 	if ((p = mw_smime_cfws(p + 1)) == NULL)
 		return NULL;
 	if (*p == '[') {
-		/* domain-literal */
-		const char *end = strchr(p, ']');
+		/* domain-literal, of the address literals of RFC 5321
+		   4.1.3 (IPv4, "IPv6:..."): the general dtext and its
+		   quoted pairs name no host a certificate names. */
+		const char *end = p + 1 + strspn(p + 1, "0123456789abcdefABCDEFIPVv:.");
 
-		if (end == NULL || memchr(p + 1, '[', (size_t)(end - p - 1)) != NULL)
+		if (*end != ']')
 			return NULL;
 		mw_smime_from_put(out, p, (size_t)(end - p + 1));
 		p = end + 1;

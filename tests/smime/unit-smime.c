@@ -230,6 +230,8 @@ static void test_from_grammar(void)
 		{ "<@relay.example,@b.example:alice@example.org>", "alice@example.org" },
 		{ " Alice Q. Example <alice @ example . org>", "alice@example.org" },
 		{ "alice@[192.0.2.1]", "alice@[192.0.2.1]" },
+		{ "alice@[IPv6:2001:db8::1]", "alice@[ipv6:2001:db8::1]" },
+		{ "fz@[\\@..\\]", NULL },
 		{ "=?utf-8?q?Gr=C3=BC=C3=9Fe?= <alice@example.org>", "alice@example.org" },
 		{ "alice@example.org <bob@example.org>", NULL },
 		{ "<alice@example.org> x", NULL },
