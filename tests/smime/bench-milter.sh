@@ -32,7 +32,7 @@ if ! mwt_milter_start "$MWT_TMP/policy.conf" "$socket"; then
 	exit 1
 fi
 # 10 KB of mail as users write it: 8-bit text that needs encoding.
-for who in alice bob; do
+for who in alice bob nokey; do
 	python3 - "$MWT_TMP/$who.eml" "$who@example.org" <<'PY'
 import sys
 line = "Gr\u00fc\u00dfe aus K\u00f6ln, a line of a message for the benchmark.\n"
@@ -55,6 +55,11 @@ for clients in 1 8; do
 			"$pki/$who.pem" "$pki/$who.key" "$pki/inter.pem" \
 			"$seconds" "$clients" "$worker" || status=1
 	done
+	# The same protocol steps for a From without a key: what the
+	# milter protocol costs without any signing.
+	MW_BENCH_UNSIGNED=1 "$bench" "$socket" nokey@example.org \
+		"$MWT_TMP/nokey.eml" "$pki/bob.pem" "$pki/bob.key" \
+		"$pki/inter.pem" "$seconds" "$clients" "$worker" || status=1
 done
 mwt_milter_stop
 exit $status
