@@ -128,15 +128,18 @@ bool mw_smime_signs_service(const struct mw_smime_settings *smime,
 const char *mw_policy_service_for_daemon(const struct mw_policy *policy,
 					 const char *daemon_name)
 {
-	unsigned int i, j;
+	unsigned int lo = 0, hi = policy->daemon_count, mid;
+	int cmp;
 
-	for (i = 0; i < policy->service_count; i++) {
-		const char *const *names = policy->services[i].daemon_names;
-
-		for (j = 0; names != NULL && names[j] != NULL; j++) {
-			if (strcmp(names[j], daemon_name) == 0)
-				return policy->services[i].name;
-		}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		cmp = strcmp(daemon_name, policy->daemons[mid].name);
+		if (cmp == 0)
+			return policy->daemons[mid].service->name;
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
 	return NULL;
 }

@@ -915,8 +915,8 @@ static void test_keyfiles(const char *pki)
 		check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
 		      strstr(w.text, "readable by group daemon, which the milter does not run in") != NULL,
 		      "a 0640 key of another group is refused");
-	if (geteuid() == 0)
-		(void)chown(path, 0, 0);
+	if (geteuid() == 0 && chown(path, 0, 0) != 0)
+		perror(path);
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/a.pem", d);
 	chmod(path, 0646);
@@ -937,7 +937,8 @@ static void test_keyfiles(const char *pki)
 		check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
 		      strstr(w.text, "owned by uid 1, neither root nor the milter's user") != NULL,
 		      "a key in a directory of another user is refused");
-		(void)chown(d, 0, 0);
+		if (chown(d, 0, 0) != 0)
+			perror(d);
 	}
 
 	/* Symbolic links: refused unless the entry says links=follow, and
