@@ -16,7 +16,7 @@ MILTER_SRCS = \
 
 MILTER_OBJS = $(MILTER_SRCS:%.c=$(B)/%.o)
 MILTER_BIN = $(B)/mailward-milter
-MILTER_LIBS = -lmilter -lpthread
+MILTER_LIBS = -lmilter -lpthread $(MW_MAILADDR_LIBS)
 
 # The same daemon with a test message processor, for the tests of the
 # processor hooks (tests/milter/test-processor.c).
@@ -42,8 +42,9 @@ BENCH_TARGETS += bench-milter
 # $(SMIME_LIB); the registry in milter-processor.c names them.
 $(B)/milter/milter-processor.o: EXTRA_CFLAGS += -I$(srcdir)/milter
 
-$(MILTER_BIN): $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB)
+$(MILTER_BIN): $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB) $(MW_MAILADDR_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB) \
+		$(MW_MAILADDR_LIB) \
 		$(ALL_LDFLAGS) $(MILTER_LIBS) $(SMIME_LIBS)
 
 $(B)/tests/milter/milter-processor-test.o: $(srcdir)/milter/milter-processor.c
@@ -52,9 +53,23 @@ $(B)/tests/milter/milter-processor-test.o: $(srcdir)/milter/milter-processor.c
 
 $(B)/tests/milter/test-processor.o: EXTRA_CFLAGS += -I$(srcdir)/milter
 
-$(MILTER_TEST_BIN): $(MILTER_TEST_OBJS) $(MW_POLICY_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) \
+$(MILTER_TEST_BIN): $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) $(MW_MAILADDR_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) $(MW_MAILADDR_LIB) \
 		$(ALL_LDFLAGS) $(MILTER_LIBS)
+
+# Unit test of the address parser (shared/mw-mailaddr.c).
+MILTER_UNIT_BIN = $(B)/tests/milter/test-mailaddr
+ALL_TARGETS += $(MILTER_UNIT_BIN)
+SAN_TARGETS += $(MILTER_UNIT_BIN)
+TESTS += @B@/tests/milter/test-mailaddr
+SAN_TESTS += @B@/tests/milter/test-mailaddr
+
+$(B)/tests/milter/test-mailaddr.o: EXTRA_CFLAGS += -I$(srcdir)/tests/unit
+
+$(MILTER_UNIT_BIN): $(B)/tests/milter/test-mailaddr.o $(B)/tests/unit/test-common.o \
+		$(MW_MAILADDR_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/tests/unit/test-common.o \
+		$(MW_MAILADDR_LIB) $(ALL_LDFLAGS) $(MW_MAILADDR_LIBS)
 
 .PHONY: install-milter uninstall-milter bench-milter
 install-milter: $(MILTER_BIN)
