@@ -13,6 +13,7 @@
 #include "milter-config.h"
 #include "milter-log.h"
 #include "milter-processor.h"
+#include "milter-sender.h"
 
 /* Macros we ask Postfix for.  The TLS facts come again with MAIL, not
    only with HELO: a client may send MAIL right after STARTTLS without a
@@ -20,8 +21,8 @@
    session. */
 static char mwm_connect_macros[] = "{daemon_name} {daemon_addr} {client_resolve}";
 static char mwm_mail_macros[] =
-	"i {auth_type} {auth_authen} {tls_version} {cipher} {cipher_bits} "
-	"{cert_subject} {cert_issuer}";
+	"i {auth_type} {auth_authen} {mail_addr} {tls_version} {cipher} "
+	"{cipher_bits} {cert_subject} {cert_issuer}";
 static char mwm_eom_macros[] = "i";
 
 static struct mwm_conn *mwm_conn_get(SMFICTX *ctx)
@@ -73,21 +74,10 @@ static void mwm_msg_free(struct mwm_msg **_msg)
    of memory). */
 static int mwm_msg_init(SMFICTX *ctx, struct mwm_msg *msg, const char *arg)
 {
-	const char *bits, *version, *at;
-	size_t len;
+	const char *bits, *version;
 
-	/* Postfix sends the address as the client wrote it, in <>. */
-	if (*arg == '<')
-		arg++;
-	len = strlen(arg);
-	if (len > 0 && arg[len - 1] == '>')
-		len--;
-	msg->sender = strndup(arg, len);
-	if (msg->sender == NULL)
+	if (mwm_sender_init(ctx, msg, arg) < 0)
 		return -1;
-	at = strrchr(msg->sender, '@');
-	if (at != NULL && at[1] != '\0')
-		msg->sender_domain = at + 1;
 
 	version = smfi_getsymval(ctx, "{tls_version}");
 	msg->tls.state = version != NULL && *version != '\0' ?
@@ -118,8 +108,13 @@ static int mwm_msg_init(SMFICTX *ctx, struct mwm_msg *msg, const char *arg)
 static sfsistat mwm_processor_failed(SMFICTX *ctx, const struct mwm_msg *msg,
 				     const char *processor)
 {
-	mwm_log(LOG_ERR, "%s: %s failed; mail is tempfailed",
-		msg->queue_id != NULL ? msg->queue_id : "NOQUEUE", processor);
+	const char *why = mwm_processors_error(msg, processor);
+
+	/* Every tempfail says why: the processor's own reason (a full
+	   spool disk, say) when it has one. */
+	mwm_log(LOG_ERR, "%s: %s failed%s%s; mail is tempfailed",
+		msg->queue_id != NULL ? msg->queue_id : "NOQUEUE", processor,
+		why != NULL ? ": " : "", why != NULL ? why : "");
 	(void)smfi_setreply(ctx, "451", "4.3.0",
 			    "Local error in processing; try again later");
 	return SMFIS_TEMPFAIL;
@@ -220,8 +215,12 @@ static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (conn->service == NULL) {
 		/* A Postfix service the policy does not name: accepted at
 		   connect, or at MAIL FROM when connect has no reply. */
+		char host[MWM_LOG_FIELD_SIZE];
+
 		mwm_log(LOG_DEBUG, "connect from %s: daemon name %s is not in the policy",
-			hostname, daemon_name != NULL ? daemon_name : "(none)");
+			mwm_log_field(hostname != NULL ? hostname : "", host,
+				      sizeof(host)),
+			daemon_name != NULL ? daemon_name : "(none)");
 		return mwm_connect_reply(conn, SMFIS_ACCEPT);
 	}
 
@@ -277,6 +276,9 @@ static sfsistat mwm_envfrom(SMFICTX *ctx, char **argv)
 	if (mwm_msg_init(ctx, conn->msg, argv[0] != NULL ? argv[0] : "") < 0)
 		return mwm_tempfail(ctx, "MAIL FROM", "out of memory");
 
+	mwm_check_sender(conn->msg, &res);
+	if (res.status != SMFIS_CONTINUE)
+		return mwm_reply(ctx, conn, conn->msg, &res);
 	mwm_check_access(conn, conn->msg, &res);
 	if (res.status != SMFIS_CONTINUE)
 		return mwm_reply(ctx, conn, conn->msg, &res);

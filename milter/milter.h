@@ -59,8 +59,14 @@ struct mwm_tls {
    proc_ctx. */
 struct mwm_msg {
 	struct mwm_conn *conn;
-	char *sender;			/* envelope sender, without <> */
+	/* The envelope sender as Postfix queues it (milter-sender.c),
+	   without <>; the domain in canonical form (lower case, no
+	   trailing dot, A-labels). */
+	char *sender;
 	const char *sender_domain;	/* points into sender; NULL for <> */
+	/* Why the sender did not parse (then sender is the raw text and
+	   sender_domain NULL); NULL when it did. */
+	const char *sender_error;
 	char *queue_id;			/* NULL until Postfix sends {i} */
 	char *auth_type;		/* SASL mechanism, NULL if none */
 	char *auth_authen;		/* SASL login name, NULL if none */

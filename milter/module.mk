@@ -11,6 +11,7 @@ MILTER_SRCS = \
 	milter/milter-callbacks.c \
 	milter/milter-access.c \
 	milter/milter-partner.c \
+	milter/milter-sender.c \
 	milter/milter-reply.c \
 	milter/milter-processor.c
 
