@@ -10,6 +10,7 @@
 
 static bool mwm_log_stderr;
 static bool mwm_log_debug;
+static bool mwm_log_startup_stderr;
 
 void mwm_log_init(bool to_stderr, bool debug)
 {
@@ -17,6 +18,11 @@ void mwm_log_init(bool to_stderr, bool debug)
 	mwm_log_debug = debug;
 	if (!to_stderr)
 		openlog(MWM_NAME, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+void mwm_log_startup(bool on)
+{
+	mwm_log_startup_stderr = on;
 }
 
 bool mwm_log_debug_enabled(void)
@@ -95,5 +101,8 @@ void mwm_log(int priority, const char *fmt, ...)
 			mwm_log_level(priority), line);
 	} else {
 		syslog(priority, "%s%s", mwm_log_level(priority), line);
+		if (mwm_log_startup_stderr && priority <= LOG_WARNING)
+			fprintf(stderr, "%s: %s%s\n", MWM_NAME,
+				mwm_log_level(priority), line);
 	}
 }

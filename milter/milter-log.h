@@ -12,6 +12,9 @@ void mwm_log_init(bool to_stderr, bool debug);
 void mwm_log(int priority, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool mwm_log_debug_enabled(void);
+/* While on (start-up, before the daemon detaches), warnings and errors
+   that go to syslog go to stderr as well. */
+void mwm_log_startup(bool on);
 
 /* Client-supplied text (envelope sender, host names, logins) made safe
    for one field of a log line: control characters and the characters

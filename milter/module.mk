@@ -6,6 +6,8 @@ include $(srcdir)/milter/smime/module.mk
 MILTER_SRCS = \
 	milter/milter-main.c \
 	milter/milter-daemon.c \
+	milter/milter-socket.c \
+	milter/milter-watchdog.c \
 	milter/milter-log.c \
 	milter/milter-config.c \
 	milter/milter-callbacks.c \
