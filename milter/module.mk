@@ -37,6 +37,7 @@ UNINSTALL_TARGETS += uninstall-milter
 # private-Postfix integration suite and the daemon under valgrind only in
 # the normal one.
 TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh \
+	$(srcdir)/tests/milter/daemon.sh \
 	$(srcdir)/tests/milter/valgrind.sh
 SAN_TESTS += $(srcdir)/tests/milter/miltertest.sh
 BENCH_TARGETS += bench-milter

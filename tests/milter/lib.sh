@@ -194,8 +194,10 @@ mwt_milter_start() {
 	rm -f "$MILTER_PIDFILE"
 	# MWT_MILTER_WRAPPER: a command to run the milter under (valgrind).
 	# shellcheck disable=SC2046,SC2086
+	# MWT_MILTER_ARGS: more options (-W 1).
 	${MWT_MILTER_WRAPPER:-} "$MILTER" -f -c "$1" -p "$2" \
-		-P "$MILTER_PIDFILE" $(mwt_user_args) >>"$MWT_TMP/milter.log" 2>&1 &
+		-P "$MILTER_PIDFILE" $(mwt_user_args) ${MWT_MILTER_ARGS:-} \
+		>>"$MWT_TMP/milter.log" 2>&1 &
 	MILTER_PID=$!
 	mwt_pids="$mwt_pids $MILTER_PID"
 	mwt_wait_for "${MWT_START_SECONDS:-10}" mwt_log_has_now " ready"
