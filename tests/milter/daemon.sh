@@ -156,6 +156,31 @@ mwt_check "the stopped worker is gone" \
 	mwt_wait_for 10 sh -c "! kill -0 $OLD_WORKER 2>/dev/null"
 deliver "after the heartbeat restart"
 
+# --- sessions in flight across a reload ------------------------------------------
+
+# Postfix tells the milter about a connection only with its first MAIL
+# FROM (the milter asks no reply to CONNECT), so that is when a session
+# takes its policy: one that has only said EHLO gets the new policy, one
+# that has sent MAIL FROM keeps the old one for the rest of the session.
+sed 's/^  deny net 127.0.0.3$/  deny net 127.0.0.0\/8/' "$MWT_DIR/policy.conf" \
+	>"$MWT_TMP/deny-loopback.conf"
+chmod 644 "$MWT_TMP/deny-loopback.conf"
+mwt_log_mark
+python3 "$MWT_DIR/smtp-reload.py" "$MWT_MX_PORT" someone@example.org \
+	"cp '$MWT_TMP/deny-loopback.conf' '$POLICY' && kill -HUP $MILTER_PID &&
+	 until tail -c +$((MWT_LOG_MARK + 1)) '$MWT_TMP/milter.log' | grep -q 'policy reloaded'; do sleep 0.1; done" \
+	>"$MWT_TMP/reload.out" 2>&1
+mwt_check "a session past MAIL FROM keeps the policy it started with" \
+	sh -c "grep -qx 'B-before 250' '$MWT_TMP/reload.out' && grep -qx 'B 250' '$MWT_TMP/reload.out'"
+mwt_check "a session that had only said EHLO gets the new policy at MAIL FROM" \
+	grep -qx 'A 554' "$MWT_TMP/reload.out"
+mwt_check "a new session gets the new policy" grep -qx 'C 554' "$MWT_TMP/reload.out"
+sed 's/^/# /' "$MWT_TMP/reload.out"
+cp "$MWT_DIR/policy.conf" "$POLICY"
+mwt_log_mark
+kill -HUP "$MILTER_PID"
+mwt_wait_for 10 mwt_log_has_now "policy reloaded"
+
 # --- stopping --------------------------------------------------------------------
 
 WORKER=$(mwt_milter_worker)
