@@ -7,8 +7,11 @@
  * One libmilter session is one SMTP connection (struct mwm_conn); each
  * MAIL FROM starts a message (struct mwm_msg) that lives until the end of
  * the message, an abort, or the next MAIL FROM.  The connection holds a
- * reference to the policy that was current when the client connected, so a
- * reload never changes the rules under a session in flight.
+ * reference to the policy that was current when Postfix reported the
+ * connection, so a reload never changes the rules under a session in
+ * flight.  Because we ask no reply to connect, Postfix reports it with the
+ * session's first MAIL FROM: a session that has only said EHLO before a
+ * reload gets the new policy.
  */
 
 #include <stdbool.h>
@@ -22,7 +25,8 @@
 
 /* Per SMTP connection, from the milter negotiation to the close. */
 struct mwm_conn {
-	struct mw_policy *policy;	/* our reference, taken at connect */
+	/* Our reference, taken at connect (the first MAIL FROM). */
+	struct mw_policy *policy;
 	/* The MTA expects no reply to connect (SMFIP_NR_CONN), so the
 	   verdict about the service waits for MAIL FROM. */
 	bool connect_noreply;
