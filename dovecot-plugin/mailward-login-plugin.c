@@ -17,7 +17,10 @@
      that the passdb's decision and log line see the same facts.
 
    Host-name rules are left to the passdb, which looks names up through
-   dns-client; the login process does not wait for DNS.
+   dns-client; the login process does not wait for DNS.  Until the name
+   is known, it offers and accepts only what every outcome of the lookup
+   would allow (mw_decide_pending_host()), so that a cleartext password
+   never crosses the wire where some outcome forbids it.
 
      login_plugins = $login_plugins mailward_login
      import_environment = $import_environment MAILWARD_CONF=/etc/mailward/mailward.conf
@@ -48,6 +51,9 @@ struct mailward_login_client {
 	/* keeps a refused client allocated until its caller is done with
 	   it, see mailward_login_refuse() */
 	struct timeout *to_unref;
+	/* the policy's text for a mechanism it refused on an attempt, shown
+	   instead of Dovecot's "Unsupported authentication mechanism." */
+	const char *refusal_text;
 
 	bool bits_forwarded:1;
 };
@@ -143,9 +149,11 @@ static void mailward_login_notify_auth_ready(struct client *client)
 		return;
 	}
 	/* Only the connection rules can decide this early: TLS, mechanism
-	   and certificate facts are unknown yet, and a host rule answers
-	   NEED_HOST, which the passdb resolves at authentication. */
-	if (mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY) {
+	   and certificate facts are unknown yet.  A client that a host rule
+	   may admit is left to the passdb, which resolves the name at
+	   authentication; one that every outcome refuses goes now. */
+	if (mw_decide_pending_host(mailward_policy, &conn,
+				   &dec) == MW_VERDICT_DENY) {
 		(void)mailward_log_decision(client->event, &conn, &dec, FALSE);
 		mailward_login_refuse(client,
 			CLIENT_DISCONNECT_RESOURCE_CONSTRAINT,
@@ -187,7 +195,7 @@ mailward_login_sasl_filter_mech(struct client *client,
 	mailward_login_conn_tls(client, &conn);
 	conn.mech = mech->name;
 
-	switch (mw_decide(mailward_policy, &conn, &dec)) {
+	switch (mw_decide_pending_host(mailward_policy, &conn, &dec)) {
 	case MW_VERDICT_ALLOW:
 	case MW_VERDICT_NEED_HOST:
 		/* the passdb decides the rest */
@@ -200,6 +208,7 @@ mailward_login_sasl_filter_mech(struct client *client,
 		if (client->authenticating) {
 			(void)mailward_log_decision(client->event, &conn,
 						    &dec, FALSE);
+			mclient->refusal_text = mw_decision_client_text(&dec);
 		}
 		return FALSE;
 	}
@@ -223,12 +232,22 @@ static void mailward_login_tighten_settings(struct client *client)
 	struct mw_decision dec;
 	struct mw_conn conn;
 
-	if (client->secured || mailward_policy == NULL)
+	if (mailward_policy == NULL)
+		return;
+	/* secured_is_tls = no: a trusted or local client without TLS is a
+	   plaintext client for Dovecot's checks too, and for the passdb,
+	   which gets "secured" from this flag */
+	if (client->secured && !client->ssl_secured &&
+	    !mw_policy_service_secured_is_tls(mailward_policy,
+					      login_binary->protocol))
+		client->secured = FALSE;
+	if (client->secured)
 		return;
 
 	mailward_login_conn(client, &conn);
 	conn.tls = MW_TLS_NONE;
-	if (mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY &&
+	if (mw_decide_pending_host(mailward_policy, &conn,
+				   &dec) == MW_VERDICT_DENY &&
 	    dec.check == MW_CHECK_TLS &&
 	    strcmp(client->ssl_set->ssl, "no") != 0) {
 		ssl_set = p_memdup(client->pool, client->ssl_set,
@@ -239,12 +258,35 @@ static void mailward_login_tighten_settings(struct client *client)
 
 	conn.mech = "PLAIN";
 	if (!client->set->disable_plaintext_auth &&
-	    mw_decide(mailward_policy, &conn, &dec) == MW_VERDICT_DENY &&
-	    (dec.check == MW_CHECK_CLEARTEXT || dec.check == MW_CHECK_TLS)) {
+	    mw_decide_pending_host(mailward_policy, &conn,
+				   &dec) == MW_VERDICT_DENY &&
+	    (dec.check == MW_CHECK_CLEARTEXT || dec.check == MW_CHECK_TLS ||
+	     dec.check == MW_CHECK_HOST_PENDING ||
+	     dec.check == MW_CHECK_MECHANISM)) {
 		set = p_memdup(client->pool, client->set, sizeof(*client->set));
 		set->disable_plaintext_auth = TRUE;
 		client->set = set;
 	}
+}
+
+/* Point 5 of the policy's promise to clients: the answer to a refused
+   mechanism says why, as the log does ("Cipher too weak", "TLS
+   required"), instead of "Unsupported authentication mechanism.". */
+static void
+mailward_login_auth_result(struct client *client,
+			   enum client_auth_result result,
+			   const struct client_auth_reply *reply,
+			   const char *text)
+{
+	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
+
+	if (mclient->refusal_text != NULL &&
+	    result == CLIENT_AUTH_RESULT_MECH_INVALID) {
+		text = t_strconcat(mclient->refusal_text, ".", NULL);
+		result = CLIENT_AUTH_RESULT_AUTHFAILED_REASON;
+	}
+	mclient->refusal_text = NULL;
+	mclient->module_ctx.super.auth_result(client, result, reply, text);
 }
 
 static void mailward_login_client_allocated(struct client *client)
@@ -258,6 +300,7 @@ static void mailward_login_client_allocated(struct client *client)
 
 	v->notify_auth_ready = mailward_login_notify_auth_ready;
 	v->sasl_filter_mech = mailward_login_sasl_filter_mech;
+	v->auth_result = mailward_login_auth_result;
 	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
 
 	mailward_login_tighten_settings(client);

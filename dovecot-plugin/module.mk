@@ -34,6 +34,7 @@ UNINSTALL_TARGETS += uninstall-dovecot
 # SAN_TESTS: the packaged Dovecot cannot load sanitizer-built modules,
 # and valgrind cannot run them either.
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
+	$(srcdir)/tests/dovecot/test-dovecot-policy.sh \
 	$(srcdir)/tests/dovecot/valgrind-dovecot.sh
 BENCH_TARGETS += bench-dovecot
 

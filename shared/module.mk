@@ -6,6 +6,7 @@ POLICY_SRCS = \
 	shared/mw-addrset.c \
 	shared/mw-arena.c \
 	shared/mw-decide.c \
+	shared/mw-decide-pending.c \
 	shared/mw-decision-text.c \
 	shared/mw-diag.c \
 	shared/mw-glob.c \

@@ -2,7 +2,7 @@
    knows about a connection.  It reads only the immutable policy and the
    caller's structs, so it is thread-safe and allocation-free. */
 
-#include "mw-policy-private.h"
+#include "mw-decide-private.h"
 #include "mw-match.h"
 
 #include <string.h>
@@ -41,9 +41,25 @@ bool mw_policy_service_uses_hosts(const struct mw_policy *policy,
 	return mw_policy_service(policy, service)->uses_hosts;
 }
 
-static enum mw_match_result mw_matcher_eval(const struct mw_matcher *match,
-					    const struct mw_conn *conn)
+/* Two host rules with the same patterns match the same names, so an
+   assumed outcome must answer both alike. */
+bool mw_host_lists_equal(const char *const *a, const char *const *b)
 {
+	if (a == b)
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	for (; *a != NULL && *b != NULL; a++, b++) {
+		if (strcasecmp(*a, *b) != 0)
+			return false;
+	}
+	return *a == NULL && *b == NULL;
+}
+
+static enum mw_match_result mw_matcher_eval(const struct mw_matcher *match,
+					    const struct mw_eval *ev)
+{
+	const struct mw_conn *conn = ev->conn;
 	unsigned int i;
 
 	switch (match->kind) {
@@ -53,6 +69,11 @@ static enum mw_match_result mw_matcher_eval(const struct mw_matcher *match,
 		return mw_addrset_contains(match->nets, &conn->remote_ip) ?
 			MW_MATCHED : MW_NOT_MATCHED;
 	case MW_MATCH_HOST:
+		if (ev->assume) {
+			return mw_host_lists_equal(match->hosts, ev->matched[0]) ||
+				mw_host_lists_equal(match->hosts, ev->matched[1]) ?
+				MW_MATCHED : MW_NOT_MATCHED;
+		}
 		switch (conn->host_state) {
 		case MW_HOST_NOT_LOOKED_UP:
 			return MW_MATCH_NEEDS_HOST;
@@ -90,7 +111,7 @@ static enum mw_verdict mw_decide_set(struct mw_decision *dec,
    MW_VERDICT_ALLOW to go on to the other checks. */
 static enum mw_verdict mw_decide_rules(const struct mw_policy *policy,
 				       const struct mw_service *svc,
-				       const struct mw_conn *conn,
+				       const struct mw_eval *ev,
 				       struct mw_decision *dec)
 {
 	const struct mw_settings *set = &svc->settings;
@@ -100,7 +121,7 @@ static enum mw_verdict mw_decide_rules(const struct mw_policy *policy,
 	for (i = 0; i < svc->rule_count; i++) {
 		const struct mw_rule *rule = &svc->rules[i];
 
-		switch (mw_matcher_eval(&rule->match, conn)) {
+		switch (mw_matcher_eval(&rule->match, ev)) {
 		case MW_NOT_MATCHED:
 			continue;
 		case MW_MATCHED:
@@ -137,7 +158,7 @@ static enum mw_verdict mw_decide_rules(const struct mw_policy *policy,
 			     set->text[MW_SET_DEFAULT], &set->loc[MW_SET_DEFAULT]);
 }
 
-static bool mw_mech_is_cleartext(const char *mech)
+bool mw_mech_is_cleartext(const char *mech)
 {
 	return strcasecmp(mech, "PLAIN") == 0 || strcasecmp(mech, "LOGIN") == 0;
 }
@@ -160,19 +181,30 @@ static enum mw_verdict mw_deny_setting(struct mw_decision *dec,
 			     &set->loc[id]);
 }
 
+/* Dovecot's "secured" (rip = lip, login_trusted_networks) counts as TLS
+   unless the policy says secured_is_tls = no. */
+static enum mw_tls_state mw_tls_effective(const struct mw_settings *set,
+					  enum mw_tls_state tls)
+{
+	if (tls == MW_TLS_SECURED && set->value[MW_SET_SECURED_IS_TLS] == 0)
+		return MW_TLS_NONE;
+	return tls;
+}
+
 /* Access control and secure communication, with the settings that apply
    to this client. */
 static enum mw_verdict mw_decide_settings(const struct mw_settings *set,
 					  const struct mw_conn *conn,
 					  struct mw_decision *dec)
 {
-	bool secure = conn->tls == MW_TLS_ACTIVE || conn->tls == MW_TLS_SECURED;
+	enum mw_tls_state tls = mw_tls_effective(set, conn->tls);
+	bool secure = tls == MW_TLS_ACTIVE || tls == MW_TLS_SECURED;
 
-	if (set->value[MW_SET_TLS] == MW_REQUIRED && conn->tls == MW_TLS_NONE)
+	if (set->value[MW_SET_TLS] == MW_REQUIRED && tls == MW_TLS_NONE)
 		return mw_deny_setting(dec, MW_CHECK_TLS, set, MW_SET_TLS);
 	/* Bits are a property of a TLS session: a connection that may be
 	   plaintext is not measured by them. */
-	if (set->value[MW_SET_TLS_MIN_BITS] > 0 && conn->tls == MW_TLS_ACTIVE &&
+	if (set->value[MW_SET_TLS_MIN_BITS] > 0 && tls == MW_TLS_ACTIVE &&
 	    conn->cipher_bits != MW_BITS_UNKNOWN &&
 	    conn->cipher_bits < set->value[MW_SET_TLS_MIN_BITS]) {
 		dec->required_bits = set->value[MW_SET_TLS_MIN_BITS];
@@ -191,7 +223,7 @@ static enum mw_verdict mw_decide_settings(const struct mw_settings *set,
 		if (mw_mech_is_cleartext(conn->mech) &&
 		    (set->value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_NEVER ||
 		     (set->value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_TLS_ONLY &&
-		      conn->tls != MW_TLS_UNKNOWN && !secure)))
+		      tls != MW_TLS_UNKNOWN && !secure)))
 			return mw_deny_setting(dec, MW_CHECK_CLEARTEXT, set,
 					       MW_SET_CLEARTEXT);
 	}
@@ -200,17 +232,17 @@ static enum mw_verdict mw_decide_settings(const struct mw_settings *set,
 	return MW_VERDICT_ALLOW;
 }
 
-enum mw_verdict mw_decide(const struct mw_policy *policy,
-			  const struct mw_conn *conn,
-			  struct mw_decision *dec_r)
+enum mw_verdict mw_decide_eval(const struct mw_policy *policy,
+			       const struct mw_service *svc,
+			       const struct mw_eval *ev,
+			       struct mw_decision *dec_r)
 {
-	const struct mw_service *svc = mw_policy_service(policy, conn->service);
 	const struct mw_settings *set = &svc->settings;
 	struct mw_decision rules_dec;
 	unsigned int i;
 
 	memset(dec_r, 0, sizeof(*dec_r));
-	if (mw_decide_rules(policy, svc, conn, dec_r) != MW_VERDICT_ALLOW)
+	if (mw_decide_rules(policy, svc, ev, dec_r) != MW_VERDICT_ALLOW)
 		return dec_r->verdict;
 	rules_dec = *dec_r;
 
@@ -219,7 +251,7 @@ enum mw_verdict mw_decide(const struct mw_policy *policy,
 	   service-wide values apply, never a relaxation by accident. */
 	for (i = 0; i < svc->from_count; i++) {
 		enum mw_match_result result =
-			mw_matcher_eval(&svc->froms[i].match, conn);
+			mw_matcher_eval(&svc->froms[i].match, ev);
 
 		if (result == MW_MATCH_NEEDS_HOST)
 			return mw_decide_set(dec_r, MW_VERDICT_NEED_HOST,
@@ -230,11 +262,21 @@ enum mw_verdict mw_decide(const struct mw_policy *policy,
 			break;
 		}
 	}
-	if (mw_decide_settings(set, conn, dec_r) != MW_VERDICT_ALLOW)
+	if (mw_decide_settings(set, ev->conn, dec_r) != MW_VERDICT_ALLOW)
 		return dec_r->verdict;
 	/* Allowed: the log names the rule that let the client in. */
 	*dec_r = rules_dec;
 	return MW_VERDICT_ALLOW;
+}
+
+enum mw_verdict mw_decide(const struct mw_policy *policy,
+			  const struct mw_conn *conn,
+			  struct mw_decision *dec_r)
+{
+	struct mw_eval ev = { .conn = conn };
+
+	return mw_decide_eval(policy, mw_policy_service(policy, conn->service),
+			      &ev, dec_r);
 }
 
 static bool mw_cn_matches(const char *const *patterns, const char *cn)

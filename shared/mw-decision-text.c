@@ -30,6 +30,7 @@ const char *mw_check_name(enum mw_check check)
 	case MW_CHECK_AUTH: return "auth";
 	case MW_CHECK_PARTNER_TLS: return "partner-tls";
 	case MW_CHECK_PARTNER_CERT: return "partner-cert";
+	case MW_CHECK_HOST_PENDING: return "host-pending";
 	}
 	return "unknown";
 }
@@ -90,6 +91,11 @@ const char *mw_decision_reason(const struct mw_decision *dec,
 	case MW_CHECK_AUTH:
 		snprintf(buf, size, "authentication is required (%s)", rule);
 		break;
+	case MW_CHECK_HOST_PENDING:
+		snprintf(buf, size,
+			 "cleartext mechanism %s is not offered before TLS: the host name of %s is not known yet, and '%s' may refuse it",
+			 mech, addr, rule);
+		break;
 	case MW_CHECK_PARTNER_TLS:
 		snprintf(buf, size, "mail from partner domain %s must arrive over TLS",
 			 dec->partner != NULL ? dec->partner : rule);
@@ -126,6 +132,7 @@ const char *mw_decision_client_text(const struct mw_decision *dec)
 	case MW_CHECK_MECHANISM:
 		return "Authentication mechanism not allowed";
 	case MW_CHECK_CLEARTEXT:
+	case MW_CHECK_HOST_PENDING:
 		return "Plaintext authentication disallowed without TLS";
 	case MW_CHECK_AUTH:
 		return "Authentication required";

@@ -50,6 +50,7 @@ enum mw_setting_id {
 	MW_SET_CLEARTEXT,
 	MW_SET_AUTH,
 	MW_SET_PARTNERS,
+	MW_SET_SECURED_IS_TLS,	/* 1: Dovecot's "secured" counts as TLS */
 
 	MW_SET_COUNT
 };
@@ -132,6 +133,7 @@ extern const struct mw_keyword mw_action_keywords[];
 extern const struct mw_keyword mw_requirement_keywords[];
 extern const struct mw_keyword mw_cleartext_keywords[];
 extern const struct mw_keyword mw_partners_keywords[];
+extern const struct mw_keyword mw_yes_no_keywords[];
 extern const struct mw_keyword mw_on_error_keywords[];
 extern const struct mw_keyword mw_partner_on_fail_keywords[];
 extern const struct mw_keyword mw_smime_sign_keywords[];

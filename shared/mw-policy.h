@@ -128,6 +128,9 @@ enum mw_check {
 	MW_CHECK_AUTH,
 	MW_CHECK_PARTNER_TLS,
 	MW_CHECK_PARTNER_CERT,
+	/* a cleartext mechanism before TLS while some outcome of the
+	   pending host name lookup refuses the client */
+	MW_CHECK_HOST_PENDING,
 };
 
 struct mw_decision {
@@ -151,6 +154,34 @@ struct mw_decision {
 enum mw_verdict mw_decide(const struct mw_policy *policy,
 			  const struct mw_conn *conn,
 			  struct mw_decision *dec_r);
+
+/* The same for a connection whose host name is not looked up yet (the
+   login process, which does not wait for DNS), as every possible outcome
+   of the lookup would decide: no name, a name that matches any of the
+   host patterns the service uses, a failed lookup.  The verdict is the
+   most restrictive of the candidates:
+   - DENY (or TEMPFAIL) when every outcome refuses the client by the
+     connection rules;
+   - DENY when some outcome refuses this TLS state, mechanism, cipher
+     strength or certificate (dec_r names that outcome's setting);
+   - DENY with MW_CHECK_HOST_PENDING for a cleartext mechanism without
+     TLS when some outcome refuses the client altogether: a refused
+     client's password may reach the server only encrypted;
+   - ALLOW when every outcome allows;
+   - otherwise NEED_HOST: nothing forbids it yet, the passdb decides
+     after the lookup.
+   With a host name known (or none needed) this is mw_decide().  Patterns
+   are taken as independent: two different lists may both match, so a
+   policy whose lists overlap gets a stricter answer, never a looser
+   one.  Never allocates. */
+enum mw_verdict mw_decide_pending_host(const struct mw_policy *policy,
+				       const struct mw_conn *conn,
+				       struct mw_decision *dec_r);
+
+/* False if the service says secured_is_tls = no: Dovecot's "secured"
+   without TLS then counts as plaintext. */
+bool mw_policy_service_secured_is_tls(const struct mw_policy *policy,
+				      const char *service);
 
 /* Partner domain security: mail whose envelope sender is in a partner
    domain must arrive over TLS with a trusted client certificate whose CN

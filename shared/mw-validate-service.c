@@ -24,6 +24,7 @@ const struct mw_setting_def mw_setting_defs[MW_SET_COUNT] = {
 	{ "cleartext", MW_SET_CLEARTEXT, mw_cleartext_keywords, MW_CLEARTEXT_TLS_ONLY, true },
 	{ "auth", MW_SET_AUTH, mw_requirement_keywords, MW_OPTIONAL, true },
 	{ "partners", MW_SET_PARTNERS, mw_partners_keywords, MW_PARTNERS_IGNORE, false },
+	{ "secured_is_tls", MW_SET_SECURED_IS_TLS, mw_yes_no_keywords, 1, false },
 };
 
 /* Services that Dovecot or Postfix SASL report; any other name is a

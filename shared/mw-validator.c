@@ -31,6 +31,9 @@ const struct mw_keyword mw_partners_keywords[] = {
 	{ "ignore", MW_PARTNERS_IGNORE }, { "enforce", MW_PARTNERS_ENFORCE },
 	{ NULL, 0 }
 };
+const struct mw_keyword mw_yes_no_keywords[] = {
+	{ "no", 0 }, { "yes", 1 }, { NULL, 0 }
+};
 const struct mw_keyword mw_on_error_keywords[] = {
 	{ "tempfail", MW_ON_ERROR_TEMPFAIL }, { "deny", MW_ON_ERROR_DENY },
 	{ "allow", MW_ON_ERROR_ALLOW }, { "no-match", MW_ON_ERROR_NO_MATCH },

@@ -1,7 +1,7 @@
 # Unit tests of the policy module, the golden parser tests, the fuzz
 # target and the decision benchmark.
 
-UNIT_TESTS = test-addrset test-decide test-match
+UNIT_TESTS = test-addrset test-decide test-match test-decide-pending
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
 
 ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide
