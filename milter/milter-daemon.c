@@ -210,6 +210,7 @@ static pid_t mwm_worker_start(int (*worker)(void))
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
 		(void)pthread_sigmask(SIG_UNBLOCK, &chld, NULL);
+		(void)signal(SIGPIPE, SIG_DFL);
 		/* A worker never outlives its supervisor: it would serve on
 		   unwatched, holding the locks a restart needs. */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
@@ -278,6 +279,8 @@ int mwm_daemon_supervise(const struct mwm_supervision *sv)
 		mwm_log(LOG_ERR, "pthread_sigmask failed");
 		return 1;
 	}
+	/* The heartbeat writes to sockets whose worker may be gone. */
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	started = time(NULL);
 	child = mwm_worker_start(sv->worker);

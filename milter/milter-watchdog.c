@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,7 +49,9 @@ static int mwm_probe_io(int fd, bool write_, void *buf, size_t len,
 				errno = ETIMEDOUT;
 			return -1;
 		}
-		n = write_ ? write(fd, p, len) : read(fd, p, len);
+		/* MSG_NOSIGNAL: a worker that went away must not take the
+		   supervisor with it through SIGPIPE. */
+		n = write_ ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
