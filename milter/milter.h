@@ -75,6 +75,11 @@ struct mwm_msg {
 	char *auth_type;		/* SASL mechanism, NULL if none */
 	char *auth_authen;		/* SASL login name, NULL if none */
 	struct mwm_tls tls;
+	/* milter-tlsrequired.c: the partner of the first recipient in a
+	   partner domain (NULL: none), and how many TLS-Required headers
+	   the message has. */
+	const struct mw_partner *to_partner;
+	unsigned int tls_required_count;
 	void **proc_ctx;		/* one slot per registered processor */
 };
 

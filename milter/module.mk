@@ -14,6 +14,7 @@ MILTER_SRCS = \
 	milter/milter-access.c \
 	milter/milter-partner.c \
 	milter/milter-sender.c \
+	milter/milter-tlsrequired.c \
 	milter/milter-reply.c \
 	milter/milter-processor.c
 
@@ -37,7 +38,7 @@ UNINSTALL_TARGETS += uninstall-milter
 # private-Postfix integration suite and the daemon under valgrind only in
 # the normal one.
 TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh \
-	$(srcdir)/tests/milter/daemon.sh \
+	$(srcdir)/tests/milter/daemon.sh $(srcdir)/tests/milter/outbound.sh \
 	$(srcdir)/tests/milter/valgrind.sh
 SAN_TESTS += $(srcdir)/tests/milter/miltertest.sh
 BENCH_TARGETS += bench-milter

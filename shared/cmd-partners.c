@@ -1,6 +1,9 @@
 /* mailward partners: the smtp_tls_policy_maps entries that make outbound
    mail to each partner domain use authenticated TLS, so that inbound and
-   outbound domain security come from the same file. */
+   outbound domain security come from the same file.  The output is a
+   table Postfix reads as it is (comments and "domain level match=..."
+   lines); the validator has already put outbound_match in Postfix's
+   syntax. */
 
 #include "cmd.h"
 
@@ -32,7 +35,15 @@ int cmd_partners(int argc, char *argv[])
 		return CMD_EXIT_CONFIG;
 
 	printf("# smtp_tls_policy_maps entries from %s\n"
-	       "# main.cf: smtp_tls_policy_maps = texthash:/etc/postfix/tls_policy\n",
+	       "# main.cf: smtp_tls_policy_maps = texthash:/etc/postfix/tls_policy\n"
+	       "#\n"
+	       "# Postfix 3.10 and later honour an RFC 8689 \"TLS-Required: no\"\n"
+	       "# header (tls_required_enable = yes by default), which sends a\n"
+	       "# message with opportunistic TLS whatever this table says.\n"
+	       "# mailward-milter refuses mail to a partner with that header\n"
+	       "# (tls_required_no = reject), or removes the header (= remove),\n"
+	       "# which helps only once Postfix no longer acts on it:\n"
+	       "# main.cf: tls_required_enable = no\n",
 	       path);
 	for (i = 0; (partner = mw_policy_partner(policy, i)) != NULL; i++) {
 		printf("%s\t%s", partner->domain, partner->outbound_tls);

@@ -18,6 +18,7 @@ POLICY_SRCS = \
 	shared/mw-print.c \
 	shared/mw-util.c \
 	shared/mw-validate-service.c \
+	shared/mw-validate-partner.c \
 	shared/mw-validator.c
 
 CLI_SRCS = \

@@ -88,6 +88,9 @@ mt_case partner-wrong-issuer.lua "sender=<ceo@contoso.com>, service=mx, rule=$PO
 mt_case partner-notls.lua "reply=550 5.7.10 Mail from this sender domain requires TLS"
 mt_case partner-tempfail.lua "tempfail: client=mail.fabrikam.com[198.51.100.8], sender=<ceo@fabrikam.com>"
 mt_case mx-nonpartner.lua -
+mt_case tls-required.lua "NOQUEUE: reject: TLS-Required header: sender=<alice@example.org>, rule=$POLICY:$(policy_line "partner fabrikam.com") \"partner fabrikam.com\": mail to partner domain fabrikam.com must keep its TLS policy (tls_required_no = reject)"
+mwt_check "tls-required.lua: the removal is logged" \
+	grep -qF "removed TLS-Required header: sender=<alice@example.org>, rule=$POLICY:$(policy_line "partner contoso.com") \"partner contoso.com\"" "$MWT_TMP/milter.log"
 mt_case partner-forms.lua "the sender address cannot be parsed: "
 forms_refused() {
 	[ "$(mwt_log_since_mark | grep -c 'sender=<[^ ]*@contoso.com>, service=mx, .*reply=550 5.7.10')" -eq 9 ] &&
