@@ -313,6 +313,11 @@ struct mw_partner {
 	const char *file;
 	unsigned int line;
 	enum mw_tls_required_no tls_required_no;
+	/* NULL-terminated fingerprints (hex bytes joined by ':') of the
+	   partner's client certificates or public keys, which "mailward
+	   partners -s" makes Postfix require with check_ccert_access; NULL:
+	   none pinned. */
+	const char *const *cert_fingerprint;
 };
 unsigned int mw_policy_partner_count(const struct mw_policy *policy);
 const struct mw_partner *

@@ -106,6 +106,9 @@ static void mw_print_partner(FILE *out, const struct mw_partner *partner)
 		mw_print_list(out, "  ", "cert_cn", partner->cert_cn);
 	if (partner->issuer_cn != NULL)
 		mw_print_list(out, "  ", "issuer_cn", partner->issuer_cn);
+	if (partner->cert_fingerprint != NULL)
+		mw_print_list(out, "  ", "cert_fingerprint",
+			      partner->cert_fingerprint);
 	fprintf(out, "  on_fail = %s\n",
 		mw_keyword_name(mw_partner_on_fail_keywords, (int)partner->on_fail));
 	fprintf(out, "  outbound_tls = %s\n", partner->outbound_tls);

@@ -133,3 +133,31 @@ void mw_validate_outbound_match(struct mw_validator *v,
 	}
 	partner->outbound_match = joined;
 }
+
+int mw_value_fingerprints(struct mw_validator *v, const struct mw_ast_node *node,
+			  const char *const **values_r)
+{
+	const char *const *words;
+	const char **values;
+	unsigned int i, j;
+
+	if (mw_value_list(v, node, &words) < 0)
+		return -1;
+	values = MW_ARENA_NEW(v->arena, const char *, node->word_count);
+	for (i = 0; words[i] != NULL; i++) {
+		char *fp;
+
+		if (!mw_is_fingerprint(words[i], strlen(words[i]))) {
+			mw_validator_word_error(v, node, &node->words[i + 1],
+				"'%s' is not a certificate fingerprint (hex bytes joined by ':', as openssl x509 -fingerprint prints)",
+				words[i]);
+			return -1;
+		}
+		fp = mw_arena_strdup(v->arena, words[i]);
+		for (j = 0; fp[j] != '\0'; j++)
+			fp[j] = (char)toupper((unsigned char)fp[j]);
+		values[i] = fp;
+	}
+	*values_r = values;
+	return 0;
+}

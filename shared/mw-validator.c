@@ -441,7 +441,7 @@ static int mw_dns_setting(struct mw_validator *v, const struct mw_ast_node *node
 
 static const char *const mw_partner_keys[] = {
 	"cert_cn", "issuer_cn", "on_fail", "outbound_tls", "outbound_match",
-	"tls_required_no", NULL
+	"tls_required_no", "cert_fingerprint", NULL
 };
 
 static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *node,
@@ -459,6 +459,8 @@ static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *
 		return mw_value_one_of(v, node, mw_outbound_levels, &partner->outbound_tls);
 	if (strcmp(key, "outbound_match") == 0)
 		return 0;	/* mw_validate_outbound_match() */
+	if (strcmp(key, "cert_fingerprint") == 0)
+		return mw_value_fingerprints(v, node, &partner->cert_fingerprint);
 	if (strcmp(key, "tls_required_no") == 0) {
 		if (mw_value_keyword(v, node, mw_tls_required_no_keywords, &value) < 0)
 			return -1;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # mailward-milter under valgrind: the supervisor and its worker serve a
-# rejected and an accepted MAIL FROM, a message signed with S/MIME, a
-# reload and a failed reload, then stop on SIGTERM.  Any invalid access,
+# rejected and an accepted MAIL FROM, partner senders in many spellings, a
+# TLS-Required header removed and refused, a message signed with S/MIME,
+# a reload and a failed reload (and the supervisor's heartbeats all the
+# while), then stop on SIGTERM.  Any invalid access,
 # or any memory definitely or indirectly lost at exit, in either process
 # fails the test.  Prints TAP.
 set -u
@@ -45,6 +47,9 @@ mt() {
 mwt_check "a refused plain submission" mt submission-plain.lua
 mwt_check "an accepted partner" mt partner-ok.lua
 mwt_check "a partner refused without its certificate" mt partner-nocert.lua
+mwt_check "partner senders in every spelling, parsed" mt partner-forms.lua
+mwt_check "a sender with control characters, logged escaped" mt log-escape.lua
+mwt_check "TLS-Required on mail to partners: removed and refused" mt tls-required.lua
 
 python3 "$MW_SRCDIR/tests/smime/gen-corpus.py" "$MWT_TMP/corpus" >/dev/null
 mwt_check "a message signed on its way through (spooled to a file)" sh -c "

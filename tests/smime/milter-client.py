@@ -12,6 +12,7 @@ SMFIP_NOCONNECT, SMFIP_NOHELO, SMFIP_NOMAIL, SMFIP_NORCPT = 0x1, 0x2, 0x4, 0x8
 SMFIP_NOBODY, SMFIP_NOHDRS, SMFIP_NOEOH, SMFIP_NR_HDR = 0x10, 0x20, 0x40, 0x80
 SMFIP_NR_CONN, SMFIP_NR_MAIL, SMFIP_NR_EOH, SMFIP_NR_BODY = \
     0x1000, 0x4000, 0x40000, 0x80000
+SMFIP_NR_RCPT = 0x8000
 
 path, login, src, dst = sys.argv[1:5]
 if path.startswith("unix:"):
@@ -78,6 +79,11 @@ r = step(SMFIP_NOMAIL, SMFIP_NR_MAIL, b"M", z("<%s>" % login),
           "{tls_version}", "TLSv1.3", "{cipher_bits}", "256", "i", "4ABCDEF"])
 if r != b"c":
     sys.exit("MAIL: reply %r" % r)
+# A recipient, as Postfix sends one unless the milter skips the step.
+r = step(SMFIP_NORCPT, SMFIP_NR_RCPT, b"R", z("<bob@example.net>"),
+         ["{rcpt_addr}", "bob@example.net"])
+if r != b"c":
+    sys.exit("RCPT: reply %r" % r)
 
 raw = open(src, "rb").read().replace(b"\r\n", b"\n")
 head, _, body = raw.partition(b"\n\n")
