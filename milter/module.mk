@@ -39,6 +39,7 @@ UNINSTALL_TARGETS += uninstall-milter
 # the normal one.
 TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh \
 	$(srcdir)/tests/milter/daemon.sh $(srcdir)/tests/milter/outbound.sh \
+	$(srcdir)/tests/milter/partner-pin.sh \
 	$(srcdir)/tests/milter/valgrind.sh
 SAN_TESTS += $(srcdir)/tests/milter/miltertest.sh
 BENCH_TARGETS += bench-milter
