@@ -46,6 +46,14 @@ $(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_LOGIN_OBJS) \
 		$(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
+# The conf.d snippet only includes (commented out) the file with the
+# settings, which is installed with the modules and goes away with them,
+# so that Dovecot never names modules that are not there.  The settings
+# are written for the Dovecot version built against.
+DOVECOT_CONF_SETTINGS = $(srcdir)/dovecot-plugin/conf.d/dovecot-mailward-$(if $(filter 2.3.%,$(DOVECOT_ABI)),2.3,2.4).conf.in
+DOVECOT_CONF_SUBST = sed -e 's|@sysconfdir@|$(sysconfdir)|g' \
+	-e 's|@pkgdatadir@|$(datarootdir)/mailward|g'
+
 .PHONY: install-dovecot uninstall-dovecot bench-dovecot
 install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
@@ -55,13 +63,19 @@ install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/auth/
 	$(INSTALL) -m 644 $(DOVECOT_LOGIN_PLUGIN) \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/
-	$(INSTALL) -m 644 $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf \
-		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/
+	$(INSTALL) -d $(DESTDIR)$(datarootdir)/mailward
+	$(DOVECOT_CONF_SUBST) $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf.in \
+		>$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
+	$(DOVECOT_CONF_SUBST) $(DOVECOT_CONF_SETTINGS) \
+		>$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
+	chmod 644 $(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf \
+		$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
 
 uninstall-dovecot:
 	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/lib95_mailward_login_plugin.so \
-		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
+		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf \
+		$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
 
 bench-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \

@@ -17,6 +17,11 @@ static const struct {
 	  "                [host=NAME|none|fail] [mech=MECH] [secured=tls|yes|no]\n"
 	  "                [bits=N] [cert=valid|none] [auth=yes|no]" },
 	{ "partners", cmd_partners, "partners [-c FILE]" },
+	{ "audit", cmd_audit,
+	  "audit [-c FILE] [--json] [--hostname NAME]... [--no-dovecot] [--no-postfix]\n"
+	  "                 [--doveconf FILE] [--dovecot-config FILE] [--postconf FILE]\n"
+	  "                 [--master FILE] [--postfix-config DIR] [--postfix-version X.Y]\n"
+	  "                 [--no-policy] [--milter TEXT]" },
 };
 
 static void cmd_usage(FILE *out)

@@ -25,7 +25,20 @@ CLI_SRCS = \
 	shared/cmd-main.c \
 	shared/cmd-check.c \
 	shared/cmd-test.c \
-	shared/cmd-partners.c
+	shared/cmd-partners.c \
+	$(AUDIT_SRCS)
+
+# mailward audit: only the command links OpenSSL (certificate and cipher
+# checks); the policy library stays free of it.
+AUDIT_SRCS = \
+	shared/cmd-audit.c \
+	shared/cmd-audit-read.c \
+	shared/cmd-audit-dovecot.c \
+	shared/cmd-audit-postfix.c \
+	shared/cmd-audit-policy.c \
+	shared/cmd-audit-cert.c \
+	shared/cmd-audit-output.c
+AUDIT_LIBS = -lssl -lcrypto
 
 MW_POLICY_LIB = $(B)/shared/libmwpolicy.a
 
@@ -58,7 +71,7 @@ $(MW_POLICY_LIB): $(POLICY_OBJS)
 	$(AR) rcs $@ $(POLICY_OBJS)
 
 $(MAILWARD_BIN): $(CLI_OBJS) $(MW_POLICY_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MW_POLICY_LIB) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MW_POLICY_LIB) $(ALL_LDFLAGS) $(AUDIT_LIBS)
 
 .PHONY: install-mailward uninstall-mailward
 install-mailward: $(MAILWARD_BIN)

@@ -38,6 +38,15 @@ struct mw_ast_node {
 
 /* Maximum include nesting. */
 #define MW_INCLUDE_DEPTH_MAX 16
+/* Maximum block nesting.  The language needs two (service { from { } });
+   the parser keeps its open blocks in a list, not on the C stack, so a
+   deeper file costs an error, never a crash. */
+#define MW_BLOCK_DEPTH_MAX 8
+/* What one load may read through includes, the top file counted: a file
+   that includes another several times over a few levels would otherwise
+   expand exponentially. */
+#define MW_INCLUDE_FILES_MAX 256
+#define MW_INCLUDE_BYTES_MAX (8 * 1024 * 1024)
 
 /* Parses a file and, in place of each top-level "include PATH", the file
    it names (relative to the including file's directory).  Returns 0, or

@@ -9,7 +9,9 @@
 
 struct mw_diags {
 	struct mw_diag *items;
-	unsigned int count, alloc, errors;
+	unsigned int count, alloc, errors, warnings;
+	unsigned int warnings_dropped;
+	bool dropped_reported;
 	char *first_error;
 };
 
@@ -40,21 +42,12 @@ bool mw_diags_full(const struct mw_diags *diags)
 	return diags->errors >= MW_DIAG_MAX_ERRORS;
 }
 
-void mw_diag_add(struct mw_diags *diags, enum mw_severity severity,
-		 const char *file, unsigned int line, unsigned int column,
-		 const char *fmt, ...)
+/* Appends one diagnostic; message is taken over. */
+static void mw_diag_push(struct mw_diags *diags, enum mw_severity severity,
+			 const char *file, unsigned int line,
+			 unsigned int column, char *message)
 {
 	struct mw_diag *diag;
-	va_list args;
-	char *message;
-
-	if (severity == MW_SEVERITY_ERROR && mw_diags_full(diags))
-		return;
-
-	va_start(args, fmt);
-	if (vasprintf(&message, fmt, args) < 0)
-		mw_fatal("out of memory");
-	va_end(args);
 
 	if (diags->count == diags->alloc) {
 		diags->alloc = diags->alloc == 0 ? 8 : diags->alloc * 2;
@@ -67,11 +60,49 @@ void mw_diag_add(struct mw_diags *diags, enum mw_severity severity,
 	diag->line = line;
 	diag->column = column;
 	diag->message = message;
+}
 
-	if (severity == MW_SEVERITY_ERROR && ++diags->errors == MW_DIAG_MAX_ERRORS) {
-		mw_diag_add(diags, MW_SEVERITY_WARNING, NULL, 0, 0,
-			    "too many errors, stopping here");
+void mw_diag_add(struct mw_diags *diags, enum mw_severity severity,
+		 const char *file, unsigned int line, unsigned int column,
+		 const char *fmt, ...)
+{
+	va_list args;
+	char *message;
+
+	if (severity == MW_SEVERITY_ERROR && mw_diags_full(diags))
+		return;
+	if (severity == MW_SEVERITY_WARNING &&
+	    diags->warnings >= MW_DIAG_MAX_WARNINGS) {
+		diags->warnings_dropped++;
+		return;
 	}
+
+	va_start(args, fmt);
+	if (vasprintf(&message, fmt, args) < 0)
+		mw_fatal("out of memory");
+	va_end(args);
+	mw_diag_push(diags, severity, file, line, column, message);
+
+	if (severity == MW_SEVERITY_WARNING)
+		diags->warnings++;
+	if (severity == MW_SEVERITY_ERROR && ++diags->errors == MW_DIAG_MAX_ERRORS) {
+		mw_diag_push(diags, MW_SEVERITY_WARNING, NULL, 0, 0,
+			     mw_xstrdup("too many errors, stopping here"));
+	}
+}
+
+static void mw_diags_add_dropped(struct mw_diags *diags)
+{
+	char *message;
+
+	if (diags->warnings_dropped == 0 || diags->dropped_reported)
+		return;
+	diags->dropped_reported = true;
+	if (asprintf(&message, "%u more warning%s not shown",
+		     diags->warnings_dropped,
+		     diags->warnings_dropped == 1 ? "" : "s") < 0)
+		mw_fatal("out of memory");
+	mw_diag_push(diags, MW_SEVERITY_WARNING, NULL, 0, 0, message);
 }
 
 /* Sort key: files in the order they were first named, then line and
@@ -101,6 +132,7 @@ void mw_diags_sort(struct mw_diags *diags)
 	struct mw_diag *sorted;
 	unsigned int i, j;
 
+	mw_diags_add_dropped(diags);
 	if (diags->count < 2)
 		return;
 	keys = mw_xreallocarray(NULL, diags->count, sizeof(*keys));

@@ -8,6 +8,10 @@
 /* Loading reports every error it can find in one pass, up to this many;
    past it the rest would mostly be echoes of the first ones. */
 #define MW_DIAG_MAX_ERRORS 20
+/* Warnings kept; the rest are only counted, and the count is reported
+   in their place: a long list with host bits set must not print a line
+   per entry on every load. */
+#define MW_DIAG_MAX_WARNINGS 100
 
 struct mw_diags *mw_diags_new(void);
 
@@ -20,7 +24,8 @@ void mw_diag_add(struct mw_diags *diags, enum mw_severity severity,
 #define mw_diag_warning(diags, file, line, column, ...) \
 	mw_diag_add(diags, MW_SEVERITY_WARNING, file, line, column, __VA_ARGS__)
 
-/* Puts the diagnostics in file order (see mw-diag.c). */
+/* Puts the diagnostics in file order (see mw-diag.c), and adds the count
+   of warnings past MW_DIAG_MAX_WARNINGS at the end. */
 void mw_diags_sort(struct mw_diags *diags);
 
 /* True once MW_DIAG_MAX_ERRORS errors are in: the loader stops there. */

@@ -212,22 +212,20 @@ int mw_lex(struct mw_arena *arena, struct mw_diags *diags, const char *file,
 	struct mw_lexer lex = {
 		.arena = arena, .diags = diags, .file = file,
 	};
-	const char *p = data, *end = data + size, *eol;
+	const char *p = data, *end = data + size, *eol, *next;
 	unsigned int lineno = 0;
 	struct mw_token *copy;
 
 	while (p < end) {
 		lineno++;
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
+		eol = mw_line_end(p, end, &next);
 		if (mw_lexer_check_line(&lex, p, (size_t)(eol - p), lineno))
 			mw_lexer_line(&lex, p, eol, lineno);
 		else
 			lex.failed = true;
 		mw_lexer_push(&lex, MW_TOKEN_NEWLINE, NULL, lineno,
 			      mw_columns(p, eol) + 1);
-		p = eol + 1;
+		p = next;
 	}
 	mw_lexer_push(&lex, MW_TOKEN_EOF, NULL, lineno + 1, 1);
 

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool mw_is_space(char c)
 {
@@ -24,25 +25,61 @@ int mw_netlist_load(const char *path, struct mw_addrset_builder *builder,
 		    struct mw_diags *diags, const char *ref_file,
 		    unsigned int ref_line, unsigned int ref_column)
 {
-	char error[MW_ERROR_SIZE], entry[MW_PREFIX_STRLEN + 16];
-	char canon[MW_PREFIX_STRLEN];
-	struct mw_prefix prefix;
-	const char *line, *end, *eol, *start, *stop, *rest;
-	unsigned int lineno = 0, entries = 0;
-	bool host_bits, failed = false;
-	size_t size, len;
+	char error[MW_ERROR_SIZE], why[MW_ERROR_SIZE + 64];
+	struct stat st;
+	size_t size;
 	char *data;
+	int ret;
 
-	if (mw_read_file(path, true, &data, &size, error, sizeof(error)) < 0) {
+	if (mw_read_file(path, true, MW_FILE_SIZE_MAX, &data, &size, &st,
+			 error, sizeof(error)) < 0) {
 		mw_diag_error(diags, ref_file, ref_line, ref_column, "%s", error);
 		return -1;
 	}
+	switch (mw_file_writers(path, &st, why, sizeof(why))) {
+	case MW_WRITERS_OWNER:
+		break;
+	case MW_WRITERS_GROUP:
+		mw_diag_warning(diags, ref_file, ref_line, ref_column, "%s", why);
+		break;
+	case MW_WRITERS_OTHERS:
+		mw_diag_error(diags, ref_file, ref_line, ref_column,
+			      "%s; refusing it", why);
+		free(data);
+		return -1;
+	}
+	ret = mw_netlist_parse(path, data, size, builder, diags, ref_file,
+			       ref_line, ref_column);
+	free(data);
+	return ret;
+}
+
+int mw_netlist_parse(const char *path, const char *data, size_t size,
+		     struct mw_addrset_builder *builder, struct mw_diags *diags,
+		     const char *ref_file, unsigned int ref_line,
+		     unsigned int ref_column)
+{
+	char error[MW_ERROR_SIZE], entry[MW_PREFIX_STRLEN + 16];
+	char canon[MW_PREFIX_STRLEN];
+	struct mw_prefix prefix;
+	const char *line, *end, *eol, *next, *start, *stop, *rest, *nul;
+	unsigned int lineno = 0, entries = 0;
+	bool host_bits, failed = false;
+	size_t len;
+
 	end = data + size;
-	for (line = data; line < end && !mw_diags_full(diags); line = eol + 1) {
+	for (line = data; line < end && !mw_diags_full(diags); line = next) {
 		lineno++;
-		eol = memchr(line, '\n', (size_t)(end - line));
-		if (eol == NULL)
-			eol = end;
+		eol = mw_line_end(line, end, &next);
+		/* A NUL would end the entry early when it is parsed as a
+		   string, silently keeping only its first part. */
+		nul = memchr(line, '\0', (size_t)(eol - line));
+		if (nul != NULL) {
+			mw_diag_error(diags, path, lineno, mw_column(line, nul),
+				      "NUL byte in address list");
+			failed = true;
+			continue;
+		}
 		for (start = line; start < eol && mw_is_space(*start); start++)
 			;
 		for (stop = start; stop < eol && !mw_is_space(*stop) && *stop != '#'; stop++)
@@ -82,7 +119,6 @@ int mw_netlist_load(const char *path, struct mw_addrset_builder *builder,
 		mw_addrset_builder_add(builder, &prefix);
 		entries++;
 	}
-	free(data);
 	if (!failed && entries == 0) {
 		mw_diag_warning(diags, ref_file, ref_line, ref_column,
 				"%s lists no address", path);

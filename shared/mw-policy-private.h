@@ -115,6 +115,15 @@ struct mw_policy {
 	unsigned int partner_count;
 
 	struct mw_smime_settings smime;
+
+	/* Every postfix_daemon_name, sorted by name, for a binary search. */
+	const struct mw_daemon_entry *daemons;
+	unsigned int daemon_count;
+};
+
+struct mw_daemon_entry {
+	const char *name;
+	const struct mw_service *service;
 };
 
 /* The validator: builds the policy from the parsed file.  Returns 0, or
@@ -158,5 +167,11 @@ const struct mw_service *mw_policy_service(const struct mw_policy *policy,
 int mw_netlist_load(const char *path, struct mw_addrset_builder *builder,
 		    struct mw_diags *diags, const char *ref_file,
 		    unsigned int ref_line, unsigned int ref_column);
+/* The same for a list already in memory (size bytes, NUL-terminated),
+   as read from path; for the fuzz target. */
+int mw_netlist_parse(const char *path, const char *data, size_t size,
+		     struct mw_addrset_builder *builder, struct mw_diags *diags,
+		     const char *ref_file, unsigned int ref_line,
+		     unsigned int ref_column);
 
 #endif

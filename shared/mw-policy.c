@@ -108,18 +108,38 @@ const struct mw_smime_settings *mw_policy_smime(const struct mw_policy *policy)
 	return &policy->smime;
 }
 
+bool mw_smime_signs_service(const struct mw_smime_settings *smime,
+			    const char *service)
+{
+	static const char *const defaults[] = {
+		"submission", "submissions", NULL
+	};
+	const char *const *list = smime->services != NULL ? smime->services :
+		defaults;
+	unsigned int i;
+
+	for (i = 0; service != NULL && list[i] != NULL; i++) {
+		if (strcmp(list[i], service) == 0)
+			return true;
+	}
+	return false;
+}
+
 const char *mw_policy_service_for_daemon(const struct mw_policy *policy,
 					 const char *daemon_name)
 {
-	unsigned int i, j;
+	unsigned int lo = 0, hi = policy->daemon_count, mid;
+	int cmp;
 
-	for (i = 0; i < policy->service_count; i++) {
-		const char *const *names = policy->services[i].daemon_names;
-
-		for (j = 0; names != NULL && names[j] != NULL; j++) {
-			if (strcmp(names[j], daemon_name) == 0)
-				return policy->services[i].name;
-		}
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		cmp = strcmp(daemon_name, policy->daemons[mid].name);
+		if (cmp == 0)
+			return policy->daemons[mid].service->name;
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
 	return NULL;
 }

@@ -342,7 +342,14 @@ struct mw_smime_settings {
 	enum mw_smime_on_error on_error;
 	size_t spool_threshold;	/* bytes kept in memory per message */
 	const char *tmpdir;
+	/* The policy services whose mail is signed, NULL-terminated;
+	   NULL when not set: submission and submissions. */
+	const char *const *services;
 };
+/* True if the smime settings sign mail of the policy service named
+   service. */
+bool mw_smime_signs_service(const struct mw_smime_settings *smime,
+			    const char *service);
 const struct mw_smime_settings *
 mw_policy_smime(const struct mw_policy *policy);
 

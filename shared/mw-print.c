@@ -166,5 +166,7 @@ void mw_policy_print(const struct mw_policy *policy, FILE *out)
 		mw_keyword_name(mw_smime_on_error_keywords, (int)smime->on_error));
 	mw_print_size(out, "spool_threshold", smime->spool_threshold);
 	mw_print_path(out, "tmpdir", smime->tmpdir);
+	if (smime->services != NULL)
+		mw_print_list(out, "  ", "services", smime->services);
 	fputs("}\n", out);
 }

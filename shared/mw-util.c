@@ -79,11 +79,9 @@ unsigned int mw_edit_distance(const char *a, const char *b)
 	return row[blen];
 }
 
-/* A policy or address list larger than this is a mistake, not a policy. */
-#define MW_FILE_SIZE_MAX (256 * 1024 * 1024)
-
-int mw_read_file(const char *path, bool allow_empty, char **data_r,
-		 size_t *size_r, char *error, size_t error_size)
+int mw_read_file(const char *path, bool allow_empty, size_t max_size,
+		 char **data_r, size_t *size_r, struct stat *st_r,
+		 char *error, size_t error_size)
 {
 	struct stat st;
 	char *data;
@@ -111,10 +109,11 @@ int mw_read_file(const char *path, bool allow_empty, char **data_r,
 		close(fd);
 		return -1;
 	}
-	if (st.st_size > MW_FILE_SIZE_MAX) {
-		snprintf(error, error_size, "%s is too large (%lld bytes)",
-			 path, (long long)st.st_size);
+	if ((uint64_t)st.st_size > max_size) {
+		snprintf(error, error_size, "%s is too large (%lld bytes, at most %zu)",
+			 path, (long long)st.st_size, max_size);
 		close(fd);
+		errno = EFBIG;
 		return -1;
 	}
 	if (st.st_size == 0 && !allow_empty) {
@@ -137,9 +136,73 @@ int mw_read_file(const char *path, bool allow_empty, char **data_r,
 		done += (size_t)ret;
 	}
 	close(fd);
+	if (st_r != NULL)
+		*st_r = st;
 	*data_r = data;
 	*size_r = done;
 	return 0;
+}
+
+enum mw_file_writers mw_file_writers(const char *path, const struct stat *st,
+				     char *why, size_t why_size)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	struct stat dst;
+	enum mw_file_writers writers = MW_WRITERS_OWNER;
+
+	why[0] = '\0';
+	if ((st->st_mode & S_IWOTH) != 0) {
+		snprintf(why, why_size, "%s is writable by others (mode %04o)",
+			 path, (unsigned int)(st->st_mode & 07777));
+		return MW_WRITERS_OTHERS;
+	}
+	if ((st->st_mode & S_IWGRP) != 0) {
+		snprintf(why, why_size, "%s is writable by its group (mode %04o)",
+			 path, (unsigned int)(st->st_mode & 07777));
+		writers = MW_WRITERS_GROUP;
+	}
+	if (slash == NULL)
+		dir = mw_xstrdup(".");
+	else if (slash == path)
+		dir = mw_xstrdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL)
+		mw_fatal("out of memory");
+	/* In a directory others can write, they can put another file in its
+	   place, unless the sticky bit keeps them to their own files. */
+	if (stat(dir, &dst) == 0 && (dst.st_mode & S_IWOTH) != 0 &&
+	    (dst.st_mode & S_ISVTX) == 0) {
+		snprintf(why, why_size,
+			 "%s is in %s, which others can write (mode %04o)",
+			 path, dir, (unsigned int)(dst.st_mode & 07777));
+		writers = MW_WRITERS_OTHERS;
+	} else if (writers == MW_WRITERS_OWNER && stat(dir, &dst) == 0 &&
+		   (dst.st_mode & S_IWGRP) != 0 && (dst.st_mode & S_ISVTX) == 0) {
+		snprintf(why, why_size,
+			 "%s is in %s, which its group can write (mode %04o)",
+			 path, dir, (unsigned int)(dst.st_mode & 07777));
+		writers = MW_WRITERS_GROUP;
+	}
+	free(dir);
+	return writers;
+}
+
+const char *mw_line_end(const char *p, const char *end, const char **next_r)
+{
+	for (; p < end; p++) {
+		if (*p == '\n') {
+			*next_r = p + 1;
+			return p;
+		}
+		if (*p == '\r') {
+			*next_r = p + 1 < end && p[1] == '\n' ? p + 2 : p + 1;
+			return p;
+		}
+	}
+	*next_r = end;
+	return end;
 }
 
 char *mw_path_relative_to(const char *base_file, const char *path)

@@ -475,7 +475,7 @@ static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *
 
 static const char *const mw_smime_keys[] = {
 	"sign", "keytable", "sender_map", "digest", "on_error",
-	"spool_threshold", "tmpdir", NULL
+	"spool_threshold", "tmpdir", "services", NULL
 };
 
 static int mw_smime_setting(struct mw_validator *v, const struct mw_ast_node *node,
@@ -495,6 +495,8 @@ static int mw_smime_setting(struct mw_validator *v, const struct mw_ast_node *no
 		return mw_value_one_of(v, node, mw_smime_digests, &smime->digest);
 	if (strcmp(key, "spool_threshold") == 0)
 		return mw_value_size(v, node, &smime->spool_threshold);
+	if (strcmp(key, "services") == 0)
+		return mw_value_list(v, node, &smime->services);
 	if (strcmp(key, "sign") == 0) {
 		if (mw_value_keyword(v, node, mw_smime_sign_keywords, &value) < 0)
 			return -1;
@@ -585,16 +587,16 @@ static bool mw_validate_once(struct mw_validator *v, const struct mw_ast_node **
 
 struct mw_service_decls {
 	struct mw_service_decl *items;
-	unsigned int count;
+	unsigned int count, alloc;
 	struct mw_service_body **bodies;
-	unsigned int body_count;
+	unsigned int body_count, body_alloc;
 };
 
 static void mw_validate_service(struct mw_validator *v, struct mw_service_decls *decls,
 				const struct mw_ast_node *block)
 {
 	struct mw_service_body *body;
-	unsigned int i, j;
+	unsigned int i;
 
 	if (block->word_count < 2) {
 		mw_validator_node_error(v, block,
@@ -602,30 +604,71 @@ static void mw_validate_service(struct mw_validator *v, struct mw_service_decls 
 		return;
 	}
 	body = mw_service_body_parse(v, block, false);
-	decls->bodies = mw_xreallocarray(decls->bodies, decls->body_count + 1,
-					 sizeof(*decls->bodies));
+	if (decls->body_count == decls->body_alloc) {
+		decls->body_alloc = decls->body_alloc == 0 ? 16 : decls->body_alloc * 2;
+		decls->bodies = mw_xreallocarray(decls->bodies, decls->body_alloc,
+						 sizeof(*decls->bodies));
+	}
 	decls->bodies[decls->body_count++] = body;
 
 	for (i = 1; i < block->word_count; i++) {
-		const struct mw_ast_word *name = &block->words[i];
-
-		for (j = 0; j < decls->count; j++) {
-			if (strcmp(decls->items[j].name->text, name->text) == 0)
-				break;
+		if (decls->count == decls->alloc) {
+			decls->alloc = decls->alloc == 0 ? 16 : decls->alloc * 2;
+			decls->items = mw_xreallocarray(decls->items, decls->alloc,
+							sizeof(*decls->items));
 		}
-		if (j < decls->count) {
-			mw_validator_word_error(v, block, name,
-				"duplicate service %s (first at %s:%u)", name->text,
-				decls->items[j].node->file, decls->items[j].node->line);
-			continue;
-		}
-		decls->items = mw_xreallocarray(decls->items, decls->count + 1,
-						sizeof(*decls->items));
 		decls->items[decls->count].body = body;
 		decls->items[decls->count].node = block;
-		decls->items[decls->count].name = name;
+		decls->items[decls->count].name = &block->words[i];
 		decls->count++;
 	}
+}
+
+static int mw_service_decl_cmp(const void *a, const void *b)
+{
+	const struct mw_service_decl *const *da = a, *const *db = b;
+	int cmp = strcmp((*da)->name->text, (*db)->name->text);
+
+	if (cmp != 0)
+		return cmp;
+	return *da < *db ? -1 : (*da > *db ? 1 : 0);
+}
+
+/* Refuses a service name given twice, keeping the first: sorted once,
+   so that thousands of services are not compared pair by pair. */
+static void mw_service_decls_dedup(struct mw_validator *v,
+				   struct mw_service_decls *decls)
+{
+	struct mw_service_decl **sorted;
+	bool *dropped;
+	unsigned int i, kept;
+
+	if (decls->count < 2)
+		return;
+	sorted = mw_xreallocarray(NULL, decls->count, sizeof(*sorted));
+	dropped = mw_xcalloc(decls->count, sizeof(*dropped));
+	for (i = 0; i < decls->count; i++)
+		sorted[i] = &decls->items[i];
+	qsort(sorted, decls->count, sizeof(*sorted), mw_service_decl_cmp);
+	for (i = 1, kept = 0; i < decls->count; i++) {
+		const struct mw_service_decl *first = sorted[kept];
+
+		if (strcmp(first->name->text, sorted[i]->name->text) != 0) {
+			kept = i;
+			continue;
+		}
+		mw_validator_word_error(v, sorted[i]->node, sorted[i]->name,
+			"duplicate service %s (first at %s:%u)", sorted[i]->name->text,
+			first->node->file, first->node->line);
+		dropped[sorted[i] - decls->items] = true;
+	}
+	for (i = 0, kept = 0; i < decls->count; i++) {
+		if (!dropped[i])
+			decls->items[kept++] = decls->items[i];
+	}
+	decls->count = kept;
+	free(dropped);
+	free(sorted);
 }
 
 static void mw_policy_set_builtin(struct mw_policy *policy)
@@ -643,37 +686,135 @@ static void mw_policy_set_builtin(struct mw_policy *policy)
 	policy->smime.tmpdir = "/var/tmp";
 }
 
+/* Sorted by name, then by the order of the services. */
+static int mw_daemon_entry_cmp(const void *a, const void *b)
+{
+	const struct mw_daemon_entry *ea = a, *eb = b;
+	int cmp = strcmp(ea->name, eb->name);
+
+	if (cmp != 0)
+		return cmp;
+	return ea->service < eb->service ? -1 : (ea->service > eb->service ? 1 : 0);
+}
+
+/* One Postfix service must map to one policy service.  The names are
+   sorted once, so that thousands of services cost n log n, and the
+   sorted table is what the milter searches for each connection. */
+static void mw_validate_daemon_names(struct mw_validator *v)
+{
+	struct mw_policy *policy = v->policy;
+	struct mw_daemon_entry *entries;
+	unsigned int i, j, count = 0, kept = 0;
+
+	for (i = 0; i < policy->service_count; i++) {
+		const char *const *names = policy->services[i].daemon_names;
+
+		for (j = 0; names != NULL && names[j] != NULL; j++)
+			count++;
+	}
+	entries = MW_ARENA_NEW(v->arena, struct mw_daemon_entry, count);
+	for (i = 0; i < policy->service_count; i++) {
+		const char *const *names = policy->services[i].daemon_names;
+
+		for (j = 0; names != NULL && names[j] != NULL; j++) {
+			entries[kept].name = names[j];
+			entries[kept].service = &policy->services[i];
+			kept++;
+		}
+	}
+	qsort(entries, count, sizeof(*entries), mw_daemon_entry_cmp);
+
+	kept = 0;
+	for (i = 0; i < count; i++) {
+		const struct mw_daemon_entry *first = kept == 0 ? NULL : &entries[kept - 1];
+
+		if (first != NULL && strcmp(first->name, entries[i].name) == 0) {
+			if (first->service != entries[i].service) {
+				mw_validator_error(v, entries[i].service->loc.file,
+					entries[i].service->loc.line, 0,
+					"postfix_daemon_name %s is also given to service %s (at line %u)",
+					entries[i].name, first->service->name,
+					first->service->loc.line);
+			}
+			continue;
+		}
+		entries[kept++] = entries[i];
+	}
+	policy->daemons = entries;
+	policy->daemon_count = kept;
+}
+
+static bool mw_service_is_empty(const struct mw_service *svc)
+{
+	return svc->rule_count == 0 && svc->from_count == 0 &&
+		svc->settings.set_mask == 0;
+}
+
+/* A file of comments only, or one whose line ends were not seen, loads
+   as "allow everyone": say so rather than allow silently. */
+static void mw_validate_not_empty(struct mw_validator *v)
+{
+	const struct mw_policy *policy = v->policy;
+	unsigned int i;
+
+	/* After an error the sections are partly missing anyway. */
+	if (v->failed || mw_diags_error_count(v->diags) > 0 ||
+	    !mw_service_is_empty(&policy->defaults))
+		return;
+	for (i = 0; i < policy->service_count; i++) {
+		if (!mw_service_is_empty(&policy->services[i]))
+			return;
+	}
+	mw_diag_warning(v->diags, policy->path, 0, 0,
+		"no rule or setting in any service or defaults section: every client is allowed with the built-in settings");
+}
+
+/* smime { services = ... } names services the policy declares. */
+static void mw_validate_smime_services(struct mw_validator *v,
+				       const struct mw_ast_node *smime)
+{
+	const struct mw_policy *policy = v->policy;
+	const struct mw_ast_node *child;
+	unsigned int i, j;
+
+	for (child = smime != NULL ? smime->children : NULL; child != NULL;
+	     child = child->next) {
+		if (child->kind != MW_AST_ASSIGN ||
+		    strcmp(child->words[0].text, "services") != 0)
+			continue;
+		for (i = 1; i < child->word_count; i++) {
+			for (j = 0; j < policy->service_count; j++) {
+				if (strcmp(policy->services[j].name,
+					   child->words[i].text) == 0)
+					break;
+			}
+			if (j == policy->service_count)
+				mw_validator_word_error(v, child, &child->words[i],
+					"smime services names '%s', which no service section declares",
+					child->words[i].text);
+		}
+	}
+}
+
 static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons *once,
 			      const struct mw_partner_list *partners)
 {
 	const struct mw_policy *policy = v->policy;
 	bool enforced = false;
-	unsigned int i, j, k;
+	unsigned int i;
 
 	if (policy->smime.sign == MW_SMIME_SIGN_AUTHENTICATED &&
 	    policy->smime.keytable == NULL) {
 		mw_validator_node_error(v, once->smime,
 			"sign = authenticated needs a keytable");
 	}
+	mw_validate_smime_services(v, once->smime);
 	for (i = 0; i < policy->service_count; i++) {
-		const struct mw_service *svc = &policy->services[i];
-
-		if (svc->settings.value[MW_SET_PARTNERS] == MW_PARTNERS_ENFORCE)
+		if (policy->services[i].settings.value[MW_SET_PARTNERS] == MW_PARTNERS_ENFORCE)
 			enforced = true;
-		/* One Postfix service must map to one policy service. */
-		for (j = 0; svc->daemon_names != NULL && svc->daemon_names[j] != NULL; j++) {
-			for (k = 0; k < i; k++) {
-				if (mw_policy_service_for_daemon(policy, svc->daemon_names[j]) !=
-				    policy->services[k].name)
-					continue;
-				mw_validator_error(v, svc->loc.file, svc->loc.line, 0,
-					"postfix_daemon_name %s is also given to service %s (at line %u)",
-					svc->daemon_names[j], policy->services[k].name,
-					policy->services[k].loc.line);
-				break;
-			}
-		}
 	}
+	mw_validate_daemon_names(v);
+	mw_validate_not_empty(v);
 	if (partners->count > 0 && !enforced) {
 		mw_diag_warning(v->diags, partners->items[0].file, partners->items[0].line, 0,
 			"partners are defined, but no service has partners = enforce");
@@ -690,7 +831,7 @@ int mw_validate(struct mw_policy *policy, struct mw_diags *diags,
 		.policy = policy, .arena = policy->arena, .diags = diags,
 	};
 	struct mw_singletons once = { NULL, NULL, NULL };
-	struct mw_service_decls decls = { NULL, 0, NULL, 0 };
+	struct mw_service_decls decls = { NULL, 0, 0, NULL, 0, 0 };
 	struct mw_partner_list partners = { NULL, 0 };
 	struct mw_service_body *defaults = NULL;
 	const struct mw_ast_node *node;
@@ -733,6 +874,7 @@ int mw_validate(struct mw_policy *policy, struct mw_diags *diags,
 		}
 	}
 
+	mw_service_decls_dedup(&v, &decls);
 	mw_services_resolve(&v, defaults, decls.items, decls.count);
 	policy->partners = MW_ARENA_NEW(policy->arena, struct mw_partner,
 					partners.count);

@@ -10,6 +10,7 @@ MW_SMIME_ENGINE_SRCS = \
 	milter/smime/smime-canon.c \
 	milter/smime/smime-headers.c \
 	milter/smime/smime-sign.c \
+	milter/smime/smime-keyfile.c \
 	milter/smime/smime-key.c \
 	milter/smime/smime-lines.c \
 	milter/smime/smime-keytable.c \

@@ -11,6 +11,7 @@
  *   smime-canon.c      the signed entity: 7-bit, CRLF, short lines
  *   smime-headers.c    the top-level header changes
  *   smime-sign.c       the detached CMS signature and multipart/signed body
+ *   smime-keyfile.c    opening key and certificate files safely
  *   smime-key.c        one signing key and its load checks
  *   smime-lines.c      the line-oriented files below, read one way
  *   smime-keytable.c   address (or @domain) -> key
@@ -91,12 +92,16 @@ enum mw_smime_cte {
 	MW_SMIME_CTE_OTHER,	/* x-token: left alone */
 };
 
-#define MW_SMIME_BOUNDARY_MAX 70	/* RFC 2046 5.1.1 */
+/* RFC 2046 5.1.1 allows 70 characters, but real clients write longer
+   ones; what matters is that the delimiter line ("--" boundary "--")
+   fits in a line of 998 (RFC 5322 2.1.1). */
+#define MW_SMIME_BOUNDARY_MAX (998 - 4)
 
 struct mw_smime_ctype {
 	char type[64];		/* lower case; "text" if absent (RFC 2045 5.2) */
 	char subtype[64];
 	char boundary[MW_SMIME_BOUNDARY_MAX + 1];	/* "" if none */
+	bool boundary_too_long;	/* given, but longer than the maximum */
 	enum mw_smime_cte cte;
 };
 
@@ -157,6 +162,7 @@ struct mw_smime_header {
 struct mw_smime_canon_stats {
 	unsigned int parts;
 	unsigned int reencoded;
+	unsigned int protected_parts;	/* signed or encrypted, copied */
 };
 int mw_smime_canon(const struct mw_smime_header *headers,
 		   unsigned int header_count,
@@ -177,16 +183,33 @@ struct mw_smime_key {
 	STACK_OF(X509) *chain;	/* may be empty, never NULL */
 };
 
-/* Loads one key and checks it: the private key is not readable by group
-   or others, matches the certificate, the certificate is valid now, may
-   sign mail (keyUsage, extendedKeyUsage) and names address (or, for a
-   domain entry, some address in the domain). */
+/* Reads a certificate or key file after checking, on the open file, its
+   owner and mode and every directory above it (smime-keyfile.c).  A
+   symbolic link is refused unless follow_links.  *data_r holds size
+   bytes and a NUL; free it with mw_smime_file_data_free(), which clears
+   it. */
+enum mw_smime_file_kind {
+	MW_SMIME_FILE_CERT,	/* also chain files */
+	MW_SMIME_FILE_KEY,
+};
+int mw_smime_file_read(const char *path, enum mw_smime_file_kind kind,
+		       bool follow_links, unsigned char **data_r,
+		       size_t *size_r, char *error, size_t error_size);
+void mw_smime_file_data_free(unsigned char **data, size_t size);
+
+/* Loads one key and checks it: the files pass mw_smime_file_read(), the
+   key has no passphrase (there is nobody to ask) and matches the
+   certificate, the certificate is valid now, may sign mail (keyUsage,
+   extendedKeyUsage) and names address (or, for a domain entry, some
+   address in the domain). */
 int mw_smime_key_load(const char *address, const char *cert_path,
 		      const char *key_path, const char *chain_path,
-		      struct mw_smime_key **key_r,
+		      bool follow_links, struct mw_smime_key **key_r,
 		      char *error, size_t error_size);
 void mw_smime_key_free(struct mw_smime_key **key);
-/* True if the key's certificate names address. */
+/* True if the key's certificate names address: the domain compared
+   case-insensitively, the local part as spelled or else
+   case-insensitively. */
 bool mw_smime_key_names(const struct mw_smime_key *key, const char *address);
 
 /* Calls fn(ctx, line number, line, error, error_size) for each line of
@@ -199,9 +222,11 @@ int mw_smime_file_lines(const char *path, mw_smime_line_fn *fn, void *ctx,
 
 struct mw_smime_keytable;
 
-/* Reads a key table file: "address cert.pem key.pem [chain.pem]" per
-   line, '#' comments.  Keys that fail their checks are reported through
-   warn() and skipped; only an unreadable file fails the load. */
+/* Reads a key table file: "address cert.pem key.pem [chain.pem]
+   [links=follow]" per line, '#' comments; relative paths are taken from
+   the table's own directory.  Keys that fail their checks are reported
+   through warn() with the table's file:line and skipped; only an
+   unreadable file fails the load. */
 typedef void mw_smime_warn_fn(void *ctx, const char *msg);
 int mw_smime_keytable_load(const char *path, mw_smime_warn_fn *warn,
 			   void *warn_ctx, struct mw_smime_keytable **table_r,
@@ -209,8 +234,9 @@ int mw_smime_keytable_load(const char *path, mw_smime_warn_fn *warn,
 void mw_smime_keytable_ref(struct mw_smime_keytable *table);
 void mw_smime_keytable_unref(struct mw_smime_keytable **table);
 unsigned int mw_smime_keytable_count(const struct mw_smime_keytable *table);
-/* The key for address, else its domain's default, else NULL.  The key
-   lives as long as the table. */
+/* The key for address (its local part as spelled, else in any case),
+   else its domain's default, else NULL.  The key lives as long as the
+   table. */
 const struct mw_smime_key *
 mw_smime_keytable_lookup(const struct mw_smime_keytable *table,
 			 const char *address);
@@ -225,14 +251,15 @@ int mw_smime_sendermap_load(const char *path,
 			    struct mw_smime_sendermap **map_r,
 			    char *error, size_t error_size);
 void mw_smime_sendermap_free(struct mw_smime_sendermap **map);
-/* True if login may send as address: the map's entry for the address
-   (else its domain) lists the login; without an entry, or without a
-   map, only a login equal to the address may. */
+/* True if login may send as address: a login equal to the address
+   always may; the map's entry for the address (else its domain) adds
+   the logins it lists. */
 bool mw_smime_sender_allowed(const struct mw_smime_sendermap *map,
 			     const char *login, const char *address);
 
-/* The single addr-spec of a From field value, lower-cased into buf.
-   Fails for a group, a list of several mailboxes, or no address. */
+/* The single addr-spec of a From field value into buf, its domain in
+   lower case and its local part as spelled (RFC 5321 2.4).  Fails for a
+   group, a list of several mailboxes, or no address. */
 int mw_smime_from_address(const char *value, char *buf, size_t size,
 			  const char **error_r);
 

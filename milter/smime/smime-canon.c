@@ -47,9 +47,11 @@ struct mw_smime_canon {
 	unsigned char out[64 * 1024];
 };
 
-/* What a leaf part's content needs, from the first pass. */
+/* What a leaf part's content needs, from the first pass, and the sizes
+   it would have as quoted-printable and as base64 (CRLF line ends). */
 struct mw_smime_scan {
 	bool eight_bit, nul, bare_cr, long_line, trailing_ws, from_line;
+	uint64_t qp_size, raw_size;
 };
 
 /* --- output --------------------------------------------------------------- */
@@ -378,6 +380,34 @@ static int mw_smime_hblock_read(struct mw_smime_canon *c,
 
 /* --- leaf parts ---------------------------------------------------------- */
 
+/* Adds a line to the size estimates: in quoted-printable a byte that
+   needs escaping takes three characters, and every 75 characters a soft
+   line break three more (RFC 2045 6.7). */
+static void mw_smime_scan_sizes(struct mw_smime_scan *scan,
+				const struct mw_smime_line *line,
+				bool line_ends)
+{
+	uint64_t qp = line->len;
+	size_t i;
+
+	for (i = 0; i < line->len; i++) {
+		unsigned char ch = line->data[i];
+
+		if (ch >= 0x80 || ch == '=' || (ch < 32 && ch != '\t') ||
+		    ch == 127)
+			qp += 2;
+	}
+	qp += qp / 75 * 3;
+	scan->qp_size += qp + (line_ends ? 2 : 0);
+	scan->raw_size += line->len + (line_ends ? 2 : 0);
+}
+
+/* Base64 of n bytes in lines of 76 characters (57 bytes) with CRLF. */
+static uint64_t mw_smime_base64_size(uint64_t n)
+{
+	return (n + 2) / 3 * 4 + (n + 56) / 57 * 2;
+}
+
 /* First pass: reads to the end of the part (the next delimiter line of
    any enclosing multipart, left unread, or the end) and notes what the
    content needs. */
@@ -414,6 +444,7 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 		line_len = line.continued ? line_len + line.len : line.len;
 		if (line_len > MW_SMIME_MAX_LINE)
 			scan->long_line = true;
+		mw_smime_scan_sizes(scan, &line, line_ends);
 		if (is_text && !line.continued && line.len >= 5 &&
 		    memcmp(line.data, "From ", 5) == 0)
 			scan->from_line = true;
@@ -431,7 +462,8 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 enum mw_smime_leaf_action {
 	MW_SMIME_LEAF_COPY,
 	MW_SMIME_LEAF_QP,
-	MW_SMIME_LEAF_BASE64,
+	MW_SMIME_LEAF_BASE64,		/* text: line ends as CRLF */
+	MW_SMIME_LEAF_BASE64_EXACT,	/* the bytes as they came */
 };
 
 static int mw_smime_leaf_decide(struct mw_smime_canon *c,
@@ -443,6 +475,12 @@ static int mw_smime_leaf_decide(struct mw_smime_canon *c,
 		scan->long_line;
 
 	*action_r = MW_SMIME_LEAF_COPY;
+	/* A binary part may hold any bytes, bare line ends included, which
+	   only base64 of the exact bytes keeps (RFC 2045 6.2). */
+	if (ct->cte == MW_SMIME_CTE_BINARY && scan->raw_size > 0) {
+		*action_r = MW_SMIME_LEAF_BASE64_EXACT;
+		return 0;
+	}
 	switch (ct->cte) {
 	case MW_SMIME_CTE_QP:
 	case MW_SMIME_CTE_BASE64:
@@ -463,8 +501,15 @@ static int mw_smime_leaf_decide(struct mw_smime_canon *c,
 	}
 	if (!unsafe && !(is_text && (scan->trailing_ws || scan->from_line)))
 		return 0;
-	*action_r = is_text && !scan->nul ? MW_SMIME_LEAF_QP :
-		MW_SMIME_LEAF_BASE64;
+	if (!is_text) {
+		*action_r = MW_SMIME_LEAF_BASE64_EXACT;
+		return 0;
+	}
+	/* Quoted-printable keeps text readable, but text in a non-Latin
+	   script triples in size (every byte escaped): base64 then. */
+	*action_r = !scan->nul && scan->qp_size * 2 <=
+		mw_smime_base64_size(scan->raw_size) * 3 ?
+		MW_SMIME_LEAF_QP : MW_SMIME_LEAF_BASE64;
 	return 0;
 }
 
@@ -501,17 +546,26 @@ static int mw_smime_leaf_emit(struct mw_smime_canon *c,
 				return -1;
 			break;
 		case MW_SMIME_LEAF_BASE64:
+		case MW_SMIME_LEAF_BASE64_EXACT:
 			if (mw_smime_b64_update(&b64, line.data, line.len) < 0)
 				return -1;
-			if (line.eol_len > 0 && !(at_end && c->depth > 0) &&
-			    mw_smime_b64_update(&b64, "\r\n", 2) < 0)
+			if (line.eol_len == 0 || (at_end && c->depth > 0))
+				break;
+			/* The line end is in the buffer after the data. */
+			if (mw_smime_b64_update(&b64, action ==
+						MW_SMIME_LEAF_BASE64 ? (const
+						unsigned char *)"\r\n" :
+						line.data + line.len,
+						action == MW_SMIME_LEAF_BASE64 ?
+						2 : line.eol_len) < 0)
 				return -1;
 			break;
 		}
 	}
 	if (ret < 0)
 		return -1;
-	if (action == MW_SMIME_LEAF_BASE64 && mw_smime_b64_final(&b64) < 0)
+	if ((action == MW_SMIME_LEAF_BASE64 ||
+	     action == MW_SMIME_LEAF_BASE64_EXACT) && mw_smime_b64_final(&b64) < 0)
 		return -1;
 	return 0;
 }
@@ -644,6 +698,7 @@ static int mw_smime_leaf(struct mw_smime_canon *c,
 		c->stats.reencoded++;
 		break;
 	case MW_SMIME_LEAF_BASE64:
+	case MW_SMIME_LEAF_BASE64_EXACT:
 		new_cte = mw_smime_cte_name(MW_SMIME_CTE_BASE64);
 		c->stats.reencoded++;
 		break;
@@ -656,11 +711,52 @@ static int mw_smime_leaf(struct mw_smime_canon *c,
 	return mw_smime_leaf_emit(c, action, start, end);
 }
 
+/* Signed or encrypted content (a multipart/signed, an application/pkcs7-*
+   part, at any depth) is copied byte for byte, or the signature inside
+   would break: only its line ends become CRLF, which is the form it was
+   signed in (RFC 8551 3.1.1).  What is not 7-bit as it stands cannot be
+   made so without changing it, so it is refused. */
+static int mw_smime_protected(struct mw_smime_canon *c,
+			      const struct mw_smime_ctype *ct,
+			      const struct mw_smime_hblock *hb)
+{
+	struct mw_smime_scan scan;
+	uint64_t start = c->reader.pos, end;
+
+	if (mw_smime_leaf_scan(c, false, &scan, &end) < 0)
+		return -1;
+	if (scan.eight_bit || scan.nul || scan.bare_cr || scan.long_line) {
+		snprintf(c->error, c->error_size,
+			 "signed or encrypted %s/%s part holds %s, which cannot "
+			 "be re-encoded without breaking it", ct->type,
+			 ct->subtype, scan.long_line ? "over-long lines" :
+			 "8-bit data, NUL or bare CR");
+		return -1;
+	}
+	c->stats.parts++;
+	c->stats.protected_parts++;
+	if (mw_smime_hblock_emit(c, hb, strcmp(ct->type, "multipart") == 0 ?
+				 mw_smime_container_cte(ct) : NULL) < 0)
+		return -1;
+	return mw_smime_leaf_emit(c, MW_SMIME_LEAF_COPY, start, end);
+}
+
 static int mw_smime_entity(struct mw_smime_canon *c,
 			   const struct mw_smime_ctype *ct,
 			   const struct mw_smime_hblock *hb)
 {
-	if (strcmp(ct->type, "multipart") == 0 && ct->boundary[0] != '\0') {
+	if (mw_smime_ctype_is_protected(ct))
+		return mw_smime_protected(c, ct, hb);
+	if (strcmp(ct->type, "multipart") == 0) {
+		/* Without a boundary the parts cannot be told apart, and the
+		   whole cannot be encoded either (RFC 2045 6.4). */
+		if (ct->boundary[0] == '\0') {
+			snprintf(c->error, c->error_size, "multipart/%s %s",
+				 ct->subtype, ct->boundary_too_long ?
+				 "boundary longer than a line allows" :
+				 "without a boundary parameter");
+			return -1;
+		}
 		if (c->depth == MW_SMIME_MAX_DEPTH) {
 			snprintf(c->error, c->error_size,
 				 "multiparts nested too deeply");

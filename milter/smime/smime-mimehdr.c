@@ -130,11 +130,15 @@ int mw_smime_ctype_parse(struct mw_smime_ctype *ct, const char *value,
 		p = mw_smime_skip_cfws(p + 1, end);
 		p = mw_smime_param_value(p, end, pvalue, sizeof(pvalue),
 					 &too_long);
-		/* A boundary longer than RFC 2046 allows is kept out: the
-		   multipart is then copied as a single opaque part. */
-		if (strcmp(name, "boundary") == 0 && !too_long &&
-		    strlen(pvalue) <= MW_SMIME_BOUNDARY_MAX)
-			strcpy(ct->boundary, pvalue);
+		/* A boundary whose delimiter would not fit in a line is
+		   noted, so that the multipart is refused rather than
+		   taken for a leaf. */
+		if (strcmp(name, "boundary") == 0) {
+			ct->boundary_too_long = too_long ||
+				strlen(pvalue) > MW_SMIME_BOUNDARY_MAX;
+			if (!ct->boundary_too_long)
+				strcpy(ct->boundary, pvalue);
+		}
 	}
 	return 0;
 }

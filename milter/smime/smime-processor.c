@@ -1,7 +1,9 @@
 /*
  * S/MIME signing in the milter.  A message takes part when the policy
- * signs, it comes through a submission service from an authenticated
- * session; at the end of the headers the From address, the login and the
+ * signs, it comes through a service the smime section names (submission
+ * and submissions unless it says otherwise) from an authenticated
+ * session; every message of a signing policy that is not signed gets a
+ * log line at info (or above) saying why; at the end of the headers the From address, the login and the
  * key table decide whether it is signed.  The body is spooled (memory,
  * then a temporary file), signed at the end of the message, and written
  * back with smfi_replacebody() in chunks.
@@ -93,6 +95,16 @@ static int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 			mwm_smime_tables_unref(&t);
 			return -1;
 		}
+		/* Signing on and no key to sign with is a setup error that
+		   would pass every message unsigned: refuse it, as -n does. */
+		if (mw_smime_keytable_count(t->keys) == 0) {
+			if (log)
+				mwm_log(LOG_ERR, "smime: %s: no usable signing "
+					"key, and sign = %s", set->keytable,
+					"authenticated");
+			mwm_smime_tables_unref(&t);
+			return -1;
+		}
 		if (log) {
 			mwm_log(LOG_INFO, "smime: signing keys loaded from %s: %u",
 				set->keytable, mw_smime_keytable_count(t->keys));
@@ -168,9 +180,9 @@ static int mwm_smime_begin(struct mwm_msg *msg, void **ctx_r)
 	*ctx_r = NULL;
 	if (set->sign == MW_SMIME_SIGN_OFF)
 		return 0;
-	if (service == NULL || strcmp(service, "submission") != 0) {
-		mwm_log(LOG_DEBUG, "%s: smime: not signed: service %s is not "
-			"submission", mwm_smime_qid(msg),
+	if (!mw_smime_signs_service(set, service)) {
+		mwm_log(LOG_INFO, "%s: smime: not signed: service %s is not "
+			"one that signs (smime services)", mwm_smime_qid(msg),
 			service != NULL ? service : "(none)");
 		return 0;
 	}
@@ -399,9 +411,10 @@ static int mwm_smime_eom(void *ctx, struct mwm_msg *msg, SMFICTX *smfi)
 	ret = mwm_smime_apply(sm, msg, smfi, sig);
 	if (ret == 0)
 		mwm_log(LOG_INFO, "%s: smime: signed as %s (login %s, %s, "
-			"%llu bytes)", mwm_smime_qid(msg), sm->from,
+			"%llu bytes, service %s)", mwm_smime_qid(msg), sm->from,
 			sm->login, mw_smime_micalg(sm->set->digest),
-			(unsigned long long)mw_smime_signed_body_size(sig));
+			(unsigned long long)mw_smime_signed_body_size(sig),
+			msg->conn->service);
 	mw_smime_signed_free(&sig);
 	return ret;
 }

@@ -136,6 +136,10 @@ bool mw_smime_sender_allowed(const struct mw_smime_sendermap *map,
 	const char *domain = strrchr(address, '@');
 	unsigned int i;
 
+	/* The map adds rights; it never takes a login's own address away
+	   (README, mailward-milter(8)). */
+	if (strcasecmp(login, address) == 0)
+		return true;
 	for (i = 0; map != NULL && i < map->count; i++) {
 		const struct mw_smime_sender_entry *e = &map->entries[i];
 
@@ -146,7 +150,7 @@ bool mw_smime_sender_allowed(const struct mw_smime_sendermap *map,
 	}
 	if (domain_entry != NULL)
 		return mw_smime_logins_list(domain_entry->logins, login);
-	return strcasecmp(login, address) == 0;
+	return false;
 }
 
 /* Skips a comment (RFC 5322 3.2.2), which may nest. */
@@ -219,8 +223,9 @@ int mw_smime_from_address(const char *value, char *buf, size_t size,
 		*error_r = "From holds no address";
 		return -1;
 	}
-	for (i = 0; i < len; i++)
-		buf[i] = (char)tolower((unsigned char)start[i]);
+	memcpy(buf, start, len);
 	buf[len] = '\0';
+	for (i = (size_t)(strrchr(buf, '@') - buf); i < len; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
 	return 0;
 }

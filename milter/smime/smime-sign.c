@@ -150,6 +150,29 @@ static int mw_smime_entity_has_boundary(const struct mw_smime_spool *entity,
 	return ret < 0 ? -1 : 0;
 }
 
+/* The content encryption algorithms we would accept, most preferred
+   first, as RFC 8551 2.7 recommends them; AES-GCM takes no parameters
+   here. */
+static int mw_smime_add_capabilities(CMS_SignerInfo *si)
+{
+	static const int nids[] = {
+		NID_aes_256_gcm, NID_aes_128_gcm, NID_aes_256_cbc,
+		NID_aes_128_cbc,
+	};
+	STACK_OF(X509_ALGOR) *caps = NULL;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(nids) / sizeof(nids[0]) && ret == 0; i++) {
+		if (CMS_add_simple_smimecap(&caps, nids[i], -1) != 1)
+			ret = -1;
+	}
+	if (ret == 0 && CMS_add_smimecap(si, caps) != 1)
+		ret = -1;
+	sk_X509_ALGOR_pop_free(caps, X509_ALGOR_free);
+	return ret;
+}
+
 /* Writes the canonical entity to the spool and through the digest of a
    partial CMS structure, then completes the signature. */
 static CMS_ContentInfo *
@@ -166,6 +189,7 @@ mw_smime_cms_sign(const struct mw_smime_sign_params *params,
 	const struct mw_smime_key *key = params->key;
 	const EVP_MD *md = EVP_get_digestbyname(params->digest);
 	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si;
 	bool seen = false;
 
 	if (md == NULL || mw_smime_micalg(params->digest) == NULL) {
@@ -178,10 +202,13 @@ mw_smime_cms_sign(const struct mw_smime_sign_params *params,
 		mw_smime_openssl_error(error, error_size, "CMS_sign");
 		return NULL;
 	}
-	/* The signer's certificate goes in with it; signing time and
-	   SMIMECapabilities are signed attributes by default (RFC 8551
-	   2.5.1, 2.5.2). */
-	if (CMS_add1_signer(cms, key->cert, key->pkey, md, CMS_BINARY) == NULL) {
+	/* The signer's certificate goes in with it; signing time is a
+	   signed attribute by default (RFC 8551 2.5.1), SMIMECapabilities
+	   are ours (2.5.2): OpenSSL's default list offers DES, RC2 and
+	   3DES. */
+	si = CMS_add1_signer(cms, key->cert, key->pkey, md,
+			     CMS_BINARY | CMS_NOSMIMECAP);
+	if (si == NULL || mw_smime_add_capabilities(si) < 0) {
 		mw_smime_openssl_error(error, error_size, "CMS_add1_signer");
 		CMS_ContentInfo_free(cms);
 		return NULL;

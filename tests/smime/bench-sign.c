@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	}
 	size = strtoul(argv[5], NULL, 10);
 	seconds = strtod(argv[6], NULL);
-	if (mw_smime_key_load(argv[4], argv[1], argv[2], argv[3], &key,
+	if (mw_smime_key_load(argv[4], argv[1], argv[2], argv[3], true, &key,
 			      error, sizeof(error)) < 0) {
 		fprintf(stderr, "%s\n", error);
 		return 1;

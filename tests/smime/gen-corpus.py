@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""gen-corpus.py DIR [FROM]: writes the test corpus, one message per file.
+"""gen-corpus.py DIR [FROM [SIGNED]]: writes the test corpus, one message
+per file.  SIGNED, a message S/MIME-signed by someone else, is forwarded
+as message/rfc822 (forwarded-signed) and its multipart/signed body sent
+as a part of a multipart/mixed (signed-in-mixed); the tests check that
+its signature still verifies inside ours.
 
 Generated rather than stored so that line ends (CRLF and LF), NUL bytes
 and over-long lines reach the tests exactly as meant.
@@ -9,6 +13,7 @@ import sys
 
 out = sys.argv[1]
 sender = sys.argv[2] if len(sys.argv) > 2 else "alice@example.org"
+signed = sys.argv[3] if len(sys.argv) > 3 else None
 os.makedirs(out, exist_ok=True)
 
 HEAD = ("From: Alice Example <%s>\n"
@@ -129,3 +134,66 @@ msg("already-signed", "MIME-Version: 1.0\n"
     b"--sig\nContent-Type: text/plain\n\nsigned\n--sig\n"
     b"Content-Type: application/pkcs7-signature\n"
     b"Content-Transfer-Encoding: base64\n\nAAAA\n--sig--\n")
+
+# Japanese in the three charsets mail uses (RFC 1468 ISO-2022-JP is 7-bit
+# with escape sequences; Shift_JIS and EUC-JP are 8-bit), each with an
+# encoded Subject as Japanese mailers write it.
+JA = ("日本語のテキストです。\n東京都千代田区、ｶﾀｶﾅ（半角）も含む。\n"
+      "From で始まる行と、末尾に空白がある行 \n" * 30)
+for name, charset in (("ja-iso2022", "iso-2022-jp"), ("ja-sjis", "shift_jis"),
+                      ("ja-eucjp", "euc-jp")):
+    cte = "7bit" if charset == "iso-2022-jp" else "8bit"
+    text = JA if charset != "iso-2022-jp" else JA.replace("ｶﾀｶﾅ（半角）", "カタカナ")
+    msg(name, "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=%s\n"
+        "Content-Transfer-Encoding: %s\n" % (charset.upper(), cte),
+        text.encode(charset))
+
+# A Japanese message with an attachment, nested three deep.
+msg("ja-nested", "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"ja-1\"\n",
+    b"--ja-1\n"
+    b"Content-Type: multipart/alternative; boundary=\"ja-2\"\n\n"
+    b"--ja-2\n"
+    b"Content-Type: text/plain; charset=ISO-2022-JP\n"
+    b"Content-Transfer-Encoding: 7bit\n\n" + JA.replace("ｶﾀｶﾅ（半角）", "").encode("iso-2022-jp") +
+    b"--ja-2\n"
+    b"Content-Type: text/html; charset=utf-8\n"
+    b"Content-Transfer-Encoding: 8bit\n\n"
+    + ("<p>" + JA + "</p>\n").encode() +
+    b"--ja-2--\n"
+    b"--ja-1\n"
+    b"Content-Type: text/csv; charset=Shift_JIS; name=\"data.csv\"\n"
+    b"Content-Disposition: attachment\n\n" + "名前,値\n東京,1\n".encode("shift_jis") +
+    b"--ja-1--\n")
+
+# A boundary longer than RFC 2046's 70 characters, as some clients write.
+long_b = "----=_Part_" + "0123456789" * 9
+msg("long-boundary", "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed;\n\tboundary=\"%s\"\n" % long_b,
+    ("--%s\nContent-Type: text/plain; charset=utf-8\n"
+     "Content-Transfer-Encoding: 8bit\n\nÜber lange Grenzen.\n"
+     "--%s\nContent-Type: application/octet-stream; name=a.bin\n"
+     "Content-Transfer-Encoding: base64\n\nAAECAwQF\n"
+     "--%s--\n" % (long_b, long_b, long_b)).encode())
+
+if signed is not None:
+    raw = open(signed, "rb").read().replace(b"\r\n", b"\n")
+    msg("forwarded-signed", "MIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"fwd-outer\"\n",
+        b"--fwd-outer\n"
+        b"Content-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: 8bit\n\n"
+        + "Weitergeleitet, mit Bobs Signatur.\n".encode() +
+        b"--fwd-outer\n"
+        b"Content-Type: message/rfc822\n\n" + raw +
+        b"\n--fwd-outer--\n")
+    head, _, body = raw.partition(b"\n\n")
+    ctype = [line for line in head.split(b"\n")
+             if line.lower().startswith(b"content-type:")][0]
+    msg("signed-in-mixed", "MIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"mix-outer\"\n",
+        b"--mix-outer\n"
+        b"Content-Type: text/plain\n\nThe signed part follows.\n"
+        b"--mix-outer\n" + ctype + b"\n\n" + body +
+        b"\n--mix-outer--\n")

@@ -9,6 +9,9 @@
 #   noeku     alice@example.org, extendedKeyUsage serverAuth only
 #   other     mallory@example.net
 #   loosekey  alice@example.org, key file mode 0644
+#   dave      RSA-2048, Dave.Jones@Example.ORG (upper case, as AD CS
+#             issues them)
+#   locked    RSA-2048, alice@example.org, key under a passphrase
 set -eu
 d=$1
 mkdir -p "$d/ca/new"
@@ -89,3 +92,8 @@ user noeku rsa serverAuth email:alice@example.org
 user other rsa emailProtection email:mallory@example.net
 user loosekey rsa emailProtection email:alice@example.org
 chmod 644 "$d/loosekey.key"
+user dave rsa emailProtection email:Dave.Jones@Example.ORG
+user locked rsa emailProtection email:alice@example.org
+ossl pkey -in "$d/locked.key" -aes256 -passout pass:secret -out "$d/locked.enc"
+mv "$d/locked.enc" "$d/locked.key"
+chmod 600 "$d/locked.key"

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""milter-client.py SOCKET LOGIN IN OUT: plays Postfix's part of the milter
-protocol (version 6) for one authenticated submission of message IN, and
-writes the message as the milter left it (header changes and replaced
-body applied) to OUT.  miltertest cannot take a replaced body of this
-size, hence this client.  Exits 0 when the milter accepted the message."""
+"""milter-client.py [-d DAEMON_NAME] [-r] SOCKET LOGIN IN OUT: plays
+Postfix's part of the milter protocol (version 6) for one authenticated
+submission of message IN, and writes the message as the milter left it
+(header changes and replaced body applied) to OUT.  miltertest cannot
+take a replaced body of this size, hence this client.  -d: the
+{daemon_name} macro (ORIGINATING); -r: the body goes as it is in IN,
+bare LF and all, where Postfix would have sent CRLF.  Exits 0 when the
+milter accepted the message."""
 import socket
 import struct
 import sys
@@ -14,7 +17,18 @@ SMFIP_NR_CONN, SMFIP_NR_MAIL, SMFIP_NR_EOH, SMFIP_NR_BODY = \
     0x1000, 0x4000, 0x40000, 0x80000
 SMFIP_NR_RCPT = 0x8000
 
-path, login, src, dst = sys.argv[1:5]
+args = sys.argv[1:]
+daemon_name, raw_body = "ORIGINATING", False
+while args and args[0].startswith("-"):
+    if args[0] == "-d":
+        daemon_name = args[1]
+        args = args[2:]
+    elif args[0] == "-r":
+        raw_body = True
+        args = args[1:]
+    else:
+        sys.exit("unknown option " + args[0])
+path, login, src, dst = args[:4]
 if path.startswith("unix:"):
     path = path[5:]
 s = socket.socket(socket.AF_UNIX)
@@ -73,10 +87,15 @@ def step(flag_skip, flag_noreply, cmd, data, macros=None):
 
 r = step(SMFIP_NOCONNECT, SMFIP_NR_CONN, b"C",
          z("localhost") + b"4" + struct.pack(">H", 12345) + z("127.0.0.1"),
-         ["{daemon_name}", "ORIGINATING", "{daemon_addr}", "127.0.0.1"])
+         ["{daemon_name}", daemon_name, "{daemon_addr}", "127.0.0.1"])
 r = step(SMFIP_NOMAIL, SMFIP_NR_MAIL, b"M", z("<%s>" % login),
          ["{auth_type}", "PLAIN", "{auth_authen}", login,
           "{tls_version}", "TLSv1.3", "{cipher_bits}", "256", "i", "4ABCDEF"])
+if r == b"a":
+    # Accepted at MAIL: the milter wants nothing more of this message.
+    send(b"Q")
+    open(dst, "wb").write(open(src, "rb").read())
+    sys.exit(0)
 if r != b"c":
     sys.exit("MAIL: reply %r" % r)
 # A recipient, as Postfix sends one unless the milter skips the step.
@@ -85,7 +104,9 @@ r = step(SMFIP_NORCPT, SMFIP_NR_RCPT, b"R", z("<bob@example.net>"),
 if r != b"c":
     sys.exit("RCPT: reply %r" % r)
 
-raw = open(src, "rb").read().replace(b"\r\n", b"\n")
+raw = open(src, "rb").read()
+if not raw_body:
+    raw = raw.replace(b"\r\n", b"\n")
 head, _, body = raw.partition(b"\n\n")
 headers = []
 for line in head.split(b"\n"):
@@ -99,7 +120,8 @@ for name, value in headers:
     if r != b"c":
         sys.exit("header: reply %r" % r)
 step(SMFIP_NOEOH, SMFIP_NR_EOH, b"N", b"")
-body = body.replace(b"\n", b"\r\n")
+if not raw_body:
+    body = body.replace(b"\n", b"\r\n")
 for i in range(0, len(body), 65535):
     r = step(SMFIP_NOBODY, SMFIP_NR_BODY, b"B", body[i:i + 65535])
     if r != b"c":

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	}
 	if (mw_smime_key_load(from, argv[0], argv[1],
 			      strcmp(argv[2], "-") == 0 ? NULL : argv[2],
-			      &key, error, sizeof(error)) < 0) {
+			      true, &key, error, sizeof(error)) < 0) {
 		fprintf(stderr, "key: %s\n", error);
 		return 1;
 	}

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The S/MIME engine's tests: the unit tests, then the corpus signed and
-# verified by two independent implementations (OpenSSL's cms -verify and
-# GnuPG's gpgsm --verify) against a test CA made for this run, the content
+# verified by four independent implementations (OpenSSL's cms -verify and
+# smime -verify, GnuPG's gpgsm --verify and NSS's cmsutil -D) against a
+# test CA made for this run, signatures inside the signed content checked
+# again, the advertised SMIMECapabilities, the content
 # compared with what was sent, a one-byte change shown to break both
 # verifications, a message large enough to spool, and the unit tests once
 # under valgrind.  Prints TAP.
@@ -11,6 +13,8 @@ B=${MW_BUILDDIR:-build}
 case $B in /*) ;; *) B=$srcdir/$B ;; esac
 here=$srcdir/tests/smime
 bin=$B/tests/smime
+MW_SRCDIR=$srcdir
+. "$here/verify-lib.sh"
 
 n=0
 failed=0
@@ -67,7 +71,10 @@ verify_gpgsm() {
 	grep -q '^\[GNUPG:\] TRUST_FULLY' "$1.status"
 }
 
-python3 "$here/gen-corpus.py" "$T/corpus" alice@example.org
+smv_nss_init "$T/nss" "$pki/root.pem" >/dev/null 2>&1 ||
+	not_ok "an NSS database for cmsutil"
+smv_make_signed "$pki" "$T/bob-signed.eml" || not_ok "a message signed by OpenSSL"
+python3 "$here/gen-corpus.py" "$T/corpus" alice@example.org "$T/bob-signed.eml"
 python3 "$here/gen-corpus.py" "$T/corpus-bob" bob@example.org
 mkdir "$T/out"
 
@@ -83,7 +90,9 @@ sign_and_verify() {
 	check "$name: multipart/signed, micalg=$micalg" \
 		grep -q "micalg=$micalg; boundary=" "$out"
 	check "$name: openssl cms -verify" verify_openssl "$out" "$out.inner"
+	check "$name: openssl smime -verify" smv_openssl_smime "$out" "$pki/root.pem"
 	check "$name: gpgsm --verify" verify_gpgsm "$out"
+	check "$name: NSS cmsutil -D" smv_nss "$out" "$T/nss"
 	check "$name: entity canonical, content as sent" \
 		python3 "$here/compare.py" "$in" "$out.data"
 }
@@ -93,6 +102,28 @@ for f in "$T"/corpus/*.eml; do
 	[ "$name" = already-signed ] && continue
 	sign_and_verify "$name" "$f" alice sha256
 done
+CR=$(printf '\r')
+for name in forwarded-signed signed-in-mixed; do
+	check "$name: the inner signature still verifies" \
+		smv_inner "$T/out/$name.eml" "$pki/root.pem"
+	check "$name: the inner signed text is there byte for byte" \
+		grep -q "^From the desk of Alice: $CR\$" "$T/out/$name.eml.inner"
+done
+for name in ja-sjis ja-eucjp; do
+	check "$name: Japanese 8-bit text as base64, not 3x quoted-printable" \
+		sh -c "grep -q '^Content-Transfer-Encoding: base64' '$T/out/$name.eml.inner' &&
+			! grep -q '^Content-Transfer-Encoding: quoted-printable' '$T/out/$name.eml.inner'"
+done
+# ISO-2022-JP is 7-bit; its "From " lines and trailing spaces need
+# quoted-printable, which stays well under 1.5 times base64 here.
+check "ja-iso2022: quoted-printable, not base64" \
+	sh -c "! grep -q '^Content-Transfer-Encoding: base64' '$T/out/ja-iso2022.eml.inner' &&
+		grep -q '^Content-Transfer-Encoding: quoted-printable' '$T/out/ja-iso2022.eml.inner'"
+check "SMIMECapabilities: AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC, in that order" \
+	sh -c "openssl cms -cmsout -print -in '$T/out/plain.eml' |
+		sed -n '/S\/MIME Capabilities/,/signatureAlgorithm/p' |
+		sed -n 's/.*OBJECT *://p' | tr '\n' ' ' |
+		grep -qx 'aes-256-gcm aes-128-gcm aes-256-cbc aes-128-cbc '"
 sign_and_verify "ecdsa-utf8" "$T/corpus-bob/utf8-8bit.eml" bob sha256
 sign_and_verify "ecdsa-nested" "$T/corpus-bob/nested.eml" bob sha384
 sign_and_verify "rsa-sha512" "$T/corpus/alternative-attachments.eml" alice sha512

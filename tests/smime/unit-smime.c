@@ -7,7 +7,10 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "msgfile.h"
 
@@ -220,8 +223,8 @@ static void test_from(void)
 
 	check(mw_smime_from_address("\"Doe, John\" <John@Example.ORG>", buf,
 				    sizeof(buf), &error) == 0 &&
-	      strcmp(buf, "john@example.org") == 0,
-	      "From with quoted comma: %s", buf);
+	      strcmp(buf, "John@example.org") == 0,
+	      "From with quoted comma, local part kept as spelled: %s", buf);
 	check(mw_smime_from_address("alice@example.org (Alice)", buf,
 				    sizeof(buf), &error) == 0 &&
 	      strcmp(buf, "alice@example.org") == 0, "bare From with comment");
@@ -254,8 +257,26 @@ static void test_sendermap(const char *dir)
 	      !mw_smime_sender_allowed(map, "dave", "sales@example.org"),
 	      "map lists who may send as an address");
 	check(mw_smime_sender_allowed(map, "carol", "x@example.net") &&
-	      !mw_smime_sender_allowed(map, "x@example.net", "x@example.net"),
-	      "domain entry replaces the default");
+	      mw_smime_sender_allowed(map, "x@example.net", "x@example.net") &&
+	      !mw_smime_sender_allowed(map, "y@example.net", "x@example.net"),
+	      "domain entry adds carol; each login keeps its own address");
+	mw_smime_sendermap_free(&map);
+
+	/* issue 10 item 4: an entry for an address adds rights, it does
+	   not take its owner's away. */
+	f = fopen(path, "w");
+	fputs("sales@example.net assistant@example.org\n", f);
+	fclose(f);
+	check(mw_smime_sendermap_load(path, &map, error, sizeof(error)) == 0 &&
+	      mw_smime_sender_allowed(map, "assistant@example.org",
+				      "sales@example.net") &&
+	      mw_smime_sender_allowed(map, "sales@example.net",
+				      "sales@example.net") &&
+	      mw_smime_sender_allowed(map, "Sales@Example.NET",
+				      "sales@example.net") &&
+	      !mw_smime_sender_allowed(map, "mallory@example.org",
+				       "sales@example.net"),
+	      "sender map adds the assistant and keeps sales@'s own right");
 	mw_smime_sendermap_free(&map);
 }
 
@@ -372,6 +393,170 @@ static void test_canon(void)
 			"pre\xff\n--b\n\nx\n--b--\n", NULL, &seen, s, error,
 			sizeof(error)) < 0,
 	      "8-bit preamble is refused: %s", error);
+	free(s);
+}
+
+/* Decodes the base64 lines that follow marker in text into out. */
+static size_t b64_after(const char *text, const char *marker,
+			unsigned char *out, size_t size)
+{
+	const char *p = strstr(text, marker), *end;
+	EVP_ENCODE_CTX *ctx;
+	int n = 0, m = 0;
+
+	if (p == NULL)
+		return 0;
+	p += strlen(marker);
+	end = strstr(p, "\r\n--");
+	if (end == NULL)
+		end = p + strlen(p);
+	if ((size_t)(end - p) > size)
+		return 0;
+	ctx = EVP_ENCODE_CTX_new();
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, out, &n, (const unsigned char *)p,
+			     (int)(end - p)) < 0 ||
+	    EVP_DecodeFinal(ctx, out + n, &m) < 0)
+		n = m = 0;
+	EVP_ENCODE_CTX_free(ctx);
+	return (size_t)(n + m);
+}
+
+/* Issue 10 items 1, 3 and 9, and QP against base64: signed content at
+   any depth copied as it is, long boundaries, multiparts without one,
+   binary parts, and text that quoted-printable would triple. */
+static void test_canon_mime(void)
+{
+	static const char inner_signed[] =
+		"--outer\n"
+		"Content-Type: text/plain\n\nSee below.\n"
+		"--outer\n"
+		"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=in\n\n"
+		"--in\n"
+		"Content-Type: text/plain\n\n"
+		"From the desk of Alice: \n"
+		"--in\n"
+		"Content-Type: application/pkcs7-signature\n"
+		"Content-Transfer-Encoding: base64\n\nAAAA\n"
+		"--in--\n"
+		"--outer--\n";
+	static const char forwarded[] =
+		"--outer\n"
+		"Content-Type: message/rfc822\n\n"
+		"From: carol@example.org\n"
+		"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=in\n\n"
+		"--in\n\nFrom here \n--in\n"
+		"Content-Type: application/pkcs7-signature\n\nAAAA\n--in--\n"
+		"--outer--\n";
+	static const char binary_part[] =
+		"--b\nContent-Type: application/octet-stream\n"
+		"Content-Transfer-Encoding: binary\n\n"
+		"a\nb\r\nc\0\n--b--\n";
+	struct sink *s = calloc(1, sizeof(*s));
+	char error[256], ct[1200], body[4000], bnd[200];
+	unsigned char decoded[4096];
+	struct mw_smime_ctype pct;
+	bool seen = false;
+	size_t n, i;
+
+	check(canon_str("multipart/mixed; boundary=outer", inner_signed, NULL,
+			&seen, s, error, sizeof(error)) == 0 &&
+	      strstr(s->data, "\r\nFrom the desk of Alice: \r\n--in\r\n") != NULL &&
+	      strstr(s->data, "=46rom") == NULL,
+	      "multipart/signed inside multipart/mixed copied byte for byte");
+	check(canon_str("multipart/mixed; boundary=outer", forwarded, NULL,
+			&seen, s, error, sizeof(error)) == 0 &&
+	      strstr(s->data, "--in\r\n\r\nFrom here \r\n--in\r\n") != NULL,
+	      "signed message/rfc822 copied byte for byte");
+	check(canon_str("multipart/mixed; boundary=outer",
+			"--outer\nContent-Type: multipart/signed; boundary=in\n\n"
+			"--in\n\n\xe9t\xe9\n--in--\n--outer--\n", NULL, &seen,
+			s, error, sizeof(error)) < 0 &&
+	      strstr(error, "signed or encrypted") != NULL,
+	      "8-bit signed content is refused, not re-encoded: %s", error);
+	check(canon_str("multipart/mixed; boundary=outer",
+			"--outer\nContent-Type: application/pkcs7-mime\n\n"
+			"From x \n--outer--\n", NULL, &seen, s, error,
+			sizeof(error)) == 0 &&
+	      strstr(s->data, "\r\nFrom x \r\n") != NULL,
+	      "application/pkcs7-mime part copied as it is");
+
+	for (i = 0; i < 150; i++)
+		bnd[i] = (char)('a' + i % 26);
+	bnd[150] = '\0';
+	snprintf(ct, sizeof(ct), "multipart/mixed; boundary=\"%s\"", bnd);
+	snprintf(body, sizeof(body), "--%s\nContent-Type: text/plain; "
+		 "charset=utf-8\nContent-Transfer-Encoding: 8bit\n\nd\xc3\xa9j\xc3\xa0\n"
+		 "--%s\nContent-Type: application/pdf\n\nJVBE\n--%s--\n",
+		 bnd, bnd, bnd);
+	mw_smime_ctype_init(&pct);
+	check(mw_smime_ctype_parse(&pct, ct, strlen(ct)) == 0 &&
+	      strcmp(pct.boundary, bnd) == 0,
+	      "a 150-character boundary parses");
+	check(canon_str(ct, body, NULL, &seen, s, error, sizeof(error)) == 0 &&
+	      strstr(s->data, "d=C3=A9j=C3=A0") != NULL &&
+	      strstr(s->data, "Content-Type: application/pdf\r\n\r\nJVBE\r\n") != NULL,
+	      "a multipart with a 150-character boundary keeps its parts");
+	check(canon_str("multipart/mixed", "--x\n\nbody\n--x--\n", NULL,
+			&seen, s, error, sizeof(error)) < 0 &&
+	      strstr(error, "without a boundary") != NULL,
+	      "a multipart without a boundary is refused: %s", error);
+	check(canon_str("multipart/mixed; boundary=\"\"", "x\n", NULL,
+			&seen, s, error, sizeof(error)) < 0,
+	      "a multipart with an empty boundary is refused");
+	{
+		char huge[1100];
+
+		memset(huge, 'q', 1000);
+		huge[1000] = '\0';
+		snprintf(ct, sizeof(ct), "multipart/mixed; boundary=%s", huge);
+		check(canon_str(ct, "x\n", NULL, &seen, s, error,
+				sizeof(error)) < 0 &&
+		      strstr(error, "longer than a line") != NULL,
+		      "a boundary too long for a line is refused: %s", error);
+	}
+
+	n = canon_mem("multipart/mixed; boundary=b", binary_part,
+		      sizeof(binary_part) - 1, NULL, &seen, s, error,
+		      sizeof(error)) == 0 ?
+		b64_after(s->data, "Content-Transfer-Encoding: base64\r\n\r\n",
+			  decoded, sizeof(decoded)) : 0;
+	check(n == 7 && memcmp(decoded, "a\nb\r\nc\0", 7) == 0,
+	      "binary part: base64 of its exact bytes, bare LF kept (%zu)", n);
+	if (n != 7)
+		printf("# %s\n", s->data);
+	{
+		struct mw_smime_header h[] = {
+			{ "Content-Type", "text/plain; charset=us-ascii" },
+			{ "Content-Transfer-Encoding", "binary" },
+		};
+		struct mw_smime_spool *spool = mw_smime_spool_new(1 << 20, "/tmp");
+
+		s->len = 0;
+		mw_smime_spool_write(spool, "one\ntwo\r\n", 9, error,
+				     sizeof(error));
+		check(mw_smime_canon(h, 2, spool, sink_write, s, NULL, &seen,
+				     NULL, error, sizeof(error)) == 0 &&
+		      strstr(s->data, "Content-Transfer-Encoding: base64\r\n\r\n"
+			     "b25lCnR3bw0K\r\n") != NULL,
+		      "binary text at the top: base64 of the exact bytes");
+		mw_smime_spool_free(&spool);
+	}
+
+	/* 日本語 repeated: QP would be 9 characters per 3 bytes. */
+	body[0] = '\0';
+	for (i = 0; i < 40; i++)
+		strcat(body, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	strcat(body, "\n");
+	check(canon_str("text/plain; charset=utf-8", body, NULL, &seen, s,
+			error, sizeof(error)) == 0 &&
+	      strstr(s->data, "Content-Transfer-Encoding: base64") != NULL,
+	      "Japanese UTF-8 text becomes base64, not 3x quoted-printable");
+	check(canon_str("text/plain; charset=utf-8",
+			"Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6" "ln, mostly ASCII text here\n",
+			NULL, &seen, s, error, sizeof(error)) == 0 &&
+	      strstr(s->data, "Content-Transfer-Encoding: quoted-printable") != NULL,
+	      "mostly-ASCII 8-bit text stays quoted-printable");
 	free(s);
 }
 
@@ -533,7 +718,7 @@ static void test_keytable(const char *dir)
 	      "certificate without emailProtection skipped");
 	check(strstr(w.text, "other@example.org: certificate does not name other@example.org") != NULL,
 	      "certificate not naming the address skipped");
-	check(strstr(w.text, "loosekey.key: private key readable by group or others (mode 0644)") != NULL,
+	check(strstr(w.text, "loosekey.key: private key readable by others (mode 0644)") != NULL,
 	      "0644 private key refused");
 	check(strstr(w.text, "bob.key does not match") != NULL,
 	      "key not matching its certificate skipped");
@@ -564,6 +749,165 @@ static void test_keytable(const char *dir)
 	      "a missing key table fails the load");
 }
 
+/* Copies dir/name to dest with the given mode. */
+static void copy_file(const char *dir, const char *name, const char *dest,
+		      mode_t mode)
+{
+	char src[4096], buf[8192];
+	FILE *in, *out;
+	size_t n;
+
+	snprintf(src, sizeof(src), "%s/%s", dir, name);
+	in = fopen(src, "rb");
+	out = fopen(dest, "wb");
+	while (in != NULL && out != NULL && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL)
+		fclose(out);
+	chmod(dest, mode);
+}
+
+/* Loads a one-line key table at dir/t.keys and returns the count of
+   keys; the warnings go to w. */
+static unsigned int load_one(const char *dir, const char *line,
+			     struct warnings *w)
+{
+	struct mw_smime_keytable *table = NULL;
+	char path[4096], error[512];
+	unsigned int count = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/t.keys", dir);
+	f = fopen(path, "w");
+	fputs(line, f);
+	fclose(f);
+	w->text[0] = '\0';
+	w->count = 0;
+	if (mw_smime_keytable_load(path, collect_warning, w, &table, error,
+				   sizeof(error)) == 0) {
+		count = mw_smime_keytable_count(table);
+		mw_smime_keytable_unref(&table);
+	}
+	return count;
+}
+
+/* Issue 10 items 2, 6, 10 and issue 14 items 6, 7: address case, keys
+   under a passphrase, owner and mode of the files and their directories,
+   symbolic links, relative paths. */
+static void test_keyfiles(const char *pki)
+{
+	struct mw_smime_keytable *table = NULL;
+	struct warnings w = { "", 0 };
+	const struct mw_smime_key *key;
+	char d[2048], sub[4096], path[4096], line[8192], error[512];
+	FILE *f;
+
+	snprintf(d, sizeof(d), "%.2000s/kf", pki);
+	mkdir(d, 0755);
+	chmod(d, 0755);
+	snprintf(path, sizeof(path), "%s/a.pem", d);
+	copy_file(pki, "alice.pem", path, 0644);
+	snprintf(path, sizeof(path), "%s/a.key", d);
+	copy_file(pki, "alice.key", path, 0600);
+	snprintf(path, sizeof(path), "%s/dave.pem", d);
+	copy_file(pki, "dave.pem", path, 0644);
+	snprintf(path, sizeof(path), "%s/dave.key", d);
+	copy_file(pki, "dave.key", path, 0600);
+	snprintf(path, sizeof(path), "%s/locked.pem", d);
+	copy_file(pki, "locked.pem", path, 0644);
+	snprintf(path, sizeof(path), "%s/locked.key", d);
+	copy_file(pki, "locked.key", path, 0600);
+
+	/* Item 2: the table lower-cases only the domain, the certificate
+	   names Dave.Jones@Example.ORG. */
+	snprintf(path, sizeof(path), "%s/t.keys", d);
+	f = fopen(path, "w");
+	fprintf(f, "dave.jones@example.org dave.pem dave.key\n"
+		"alice@example.org a.pem a.key\n");
+	fclose(f);
+	check(mw_smime_keytable_load(path, collect_warning, &w, &table, error,
+				     sizeof(error)) == 0 &&
+	      mw_smime_keytable_count(table) == 2,
+	      "relative paths resolve against the table's directory; a "
+	      "certificate for Dave.Jones@Example.ORG loads for "
+	      "dave.jones@example.org");
+	fputs(w.text, stdout);
+	if (table != NULL) {
+		key = mw_smime_keytable_lookup(table, "Dave.Jones@Example.ORG");
+		check(key != NULL &&
+		      mw_smime_key_names(key, "Dave.Jones@example.org") &&
+		      mw_smime_key_names(key, "dave.jones@EXAMPLE.org") &&
+		      !mw_smime_key_names(key, "dave.jone@example.org"),
+		      "names: domain any case, local part as spelled or "
+		      "case-insensitively");
+		mw_smime_keytable_unref(&table);
+	}
+
+	/* Item 6: a passphrase is refused with file:line, never asked. */
+	check(load_one(d, "alice@example.org locked.pem locked.key\n", &w) == 0 &&
+	      strstr(w.text, "t.keys:1: alice@example.org: ") != NULL &&
+	      strstr(w.text, "locked.key: private key is protected by a passphrase") != NULL,
+	      "a key under a passphrase is refused with file:line");
+
+	/* Item 10 and issue 14 item 6: modes. */
+	snprintf(path, sizeof(path), "%s/a.key", d);
+	chmod(path, 0622);
+	check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
+	      strstr(w.text, "private key writable by group or others (mode 0622)") != NULL,
+	      "a 0622 key is refused");
+	chmod(path, 0640);
+	if (chown(path, 0, 0) == 0 && geteuid() == 0)
+		check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 1,
+		      "a 0640 key of a group the milter runs in is accepted");
+	if (geteuid() == 0 && chown(path, 0, 1) == 0)
+		check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
+		      strstr(w.text, "readable by group daemon, which the milter does not run in") != NULL,
+		      "a 0640 key of another group is refused");
+	if (geteuid() == 0 && chown(path, 0, 0) != 0)
+		perror(path);
+	chmod(path, 0600);
+	snprintf(path, sizeof(path), "%s/a.pem", d);
+	chmod(path, 0646);
+	check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
+	      strstr(w.text, "certificate writable by group or others (mode 0646)") != NULL,
+	      "a certificate others can write is refused");
+	chmod(path, 0644);
+	chmod(d, 0777);
+	check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
+	      strstr(w.text, "kf writable by group or others (mode 0777)") != NULL,
+	      "a key in a world-writable directory is refused");
+	chmod(d, 0775);
+	check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
+	      strstr(w.text, "writable by group or others (mode 0775)") != NULL,
+	      "a key in a group-writable directory is refused");
+	chmod(d, 0755);
+	if (geteuid() == 0 && chown(d, 1, 1) == 0) {
+		check(load_one(d, "alice@example.org a.pem a.key\n", &w) == 0 &&
+		      strstr(w.text, "owned by uid 1, neither root nor the milter's user") != NULL,
+		      "a key in a directory of another user is refused");
+		if (chown(d, 0, 0) != 0)
+			perror(d);
+	}
+
+	/* Symbolic links: refused unless the entry says links=follow, and
+	   then the target's directories are checked. */
+	snprintf(sub, sizeof(sub), "%s/link.key", d);
+	if (symlink("a.key", sub) == 0) {
+		check(load_one(d, "alice@example.org a.pem link.key\n", &w) == 0 &&
+		      strstr(w.text, "link.key: a symbolic link, and the entry does not say links=follow") != NULL,
+		      "a symbolic link is refused by default");
+		check(load_one(d, "alice@example.org a.pem link.key links=follow\n", &w) == 1,
+		      "links=follow accepts it");
+		check(load_one(d, "alice@example.org a.pem link.key links=maybe\n", &w) == 0 &&
+		      strstr(w.text, "unknown option links=maybe") != NULL,
+		      "an unknown option is reported");
+	}
+	snprintf(line, sizeof(line), "alice@example.org %s/a.pem %s/a.key\n", d, d);
+	check(load_one(d, line, &w) == 1, "absolute paths still work");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -579,7 +923,9 @@ int main(int argc, char **argv)
 	test_spool();
 	test_canon();
 	test_canon_raw_lines();
+	test_canon_mime();
 	test_qp_piece_end();
 	test_keytable(argv[1]);
+	test_keyfiles(argv[1]);
 	return test_failed == 0 ? 0 : 1;
 }
