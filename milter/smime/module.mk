@@ -14,7 +14,8 @@ MW_SMIME_ENGINE_SRCS = \
 	milter/smime/smime-key.c \
 	milter/smime/smime-lines.c \
 	milter/smime/smime-keytable.c \
-	milter/smime/smime-sendermap.c
+	milter/smime/smime-sendermap.c \
+	milter/smime/smime-from.c
 MW_SMIME_ENGINE_OBJS = $(MW_SMIME_ENGINE_SRCS:%.c=$(B)/%.o)
 MW_SMIME_PROC_OBJS = $(B)/milter/smime/smime-processor.o
 
@@ -23,7 +24,7 @@ MW_SMIME_ENGINE_LIB = $(B)/milter/smime/libmwsmime-engine.a
 SMIME_LIB = $(B)/milter/smime/libmwsmime.a
 SMIME_LIBS = -lssl -lcrypto
 
-MW_SMIME_TEST_PROGS = unit-smime mw-smime-sign bench-sign
+MW_SMIME_TEST_PROGS = unit-smime mw-smime-sign bench-sign bench-milter
 MW_SMIME_TEST_BINS = $(MW_SMIME_TEST_PROGS:%=$(B)/tests/smime/%)
 MW_SMIME_TEST_OBJS = $(MW_SMIME_TEST_BINS:%=%.o)
 
@@ -48,11 +49,18 @@ $(SMIME_LIB): $(MW_SMIME_ENGINE_OBJS) $(MW_SMIME_PROC_OBJS)
 
 $(MW_SMIME_TEST_BINS): %: %.o $(MW_SMIME_ENGINE_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_SMIME_ENGINE_LIB) $(ALL_LDFLAGS) \
-		$(SMIME_LIBS)
+		$(SMIME_LIBS) -pthread
 
 .PHONY: bench-smime-sign
 bench-smime-sign: $(B)/tests/smime/bench-sign
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) $(srcdir)/tests/smime/bench-sign.sh
+
+# Signed messages per second through the running milter, over its
+# socket, next to a bare CMS_sign() in the same run.
+BENCH_TARGETS += bench-smime-milter
+.PHONY: bench-smime-milter
+bench-smime-milter: $(B)/tests/smime/bench-milter $(MILTER_BIN)
+	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) $(srcdir)/tests/smime/bench-milter.sh
 
 # The daemon's own tests of signing, through libmilter and through a
 # private Postfix (normal build only).
@@ -87,3 +95,31 @@ fuzz-smime:
 	build-fuzz/fuzz-smime -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
 		-artifact_prefix=build-fuzz/ \
 		-dict=build-fuzz/smime.dict build-fuzz/corpus-smime
+
+# libFuzzer target (tests/fuzz/fuzz-smime-tables.c): any bytes as the key
+# table, the sender map and a From value, read the way the milter reads
+# them.  The corpus starts from a few tables of each kind.
+FUZZ_TARGETS += fuzz-smime-tables
+.PHONY: fuzz-smime-tables
+fuzz-smime-tables:
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
+		exit 1; fi
+	@mkdir -p build-fuzz/corpus-smime-tables
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-I$(srcdir)/milter/smime -o build-fuzz/fuzz-smime-tables \
+		$(srcdir)/tests/fuzz/fuzz-smime-tables.c \
+		$(addprefix $(srcdir)/,$(MW_SMIME_ENGINE_SRCS)) $(SMIME_LIBS)
+	printf '# keys\nfuzz@example.org cert.pem key.pem\n@example.org cert.pem key.pem cert.pem\nFuzz@Example.ORG cert.pem link.pem links=follow\n' \
+		>build-fuzz/corpus-smime-tables/keytable
+	printf 'sales@example.org alice, bob\n@example.net carol\nfuzz@example.org fuzz@example.org,x\n' \
+		>build-fuzz/corpus-smime-tables/sendermap
+	printf '"Doe, John (x)" <@a.example,@b.example:"j d"@Example.ORG> (c)' \
+		>build-fuzz/corpus-smime-tables/from
+	printf '%s\n' '"fuzz@example.org"' '"cert.pem"' '"key.pem"' '"link.pem"' \
+		'"links=follow"' '"@example.org"' '"\x0a"' '"#"' '","' '"<"' '">"' \
+		'"\x22"' '"("' '")"' '":"' '";"' '"["' '"]"' '"../"' '"/"' \
+		>build-fuzz/smime-tables.dict
+	build-fuzz/fuzz-smime-tables -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=build-fuzz/ \
+		-dict=build-fuzz/smime-tables.dict build-fuzz/corpus-smime-tables

@@ -15,7 +15,8 @@
  *   smime-key.c        one signing key and its load checks
  *   smime-lines.c      the line-oriented files below, read one way
  *   smime-keytable.c   address (or @domain) -> key
- *   smime-sendermap.c  which logins may send as which address; From
+ *   smime-sendermap.c  which logins may send as which address
+ *   smime-from.c       the From address, by RFC 5322's grammar
  *
  * smime-processor.c puts it into mailward-milter (smime-processor.h).
  *

@@ -10,6 +10,7 @@
  * Nothing but one header block and fixed buffers is held in memory.
  */
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,23 +381,75 @@ static int mw_smime_hblock_read(struct mw_smime_canon *c,
 
 /* --- leaf parts ---------------------------------------------------------- */
 
-/* Adds a line to the size estimates: in quoted-printable a byte that
-   needs escaping takes three characters, and every 75 characters a soft
-   line break three more (RFC 2045 6.7). */
-static void mw_smime_scan_sizes(struct mw_smime_scan *scan,
-				const struct mw_smime_line *line,
-				bool line_ends)
+/* What each byte means to the first pass, so that one loop over a line
+   finds all of it. */
+enum {
+	MW_SMIME_B_8BIT = 1,
+	MW_SMIME_B_NUL = 2,
+	MW_SMIME_B_CR = 4,
+	MW_SMIME_B_QP_ESCAPE = 8,	/* three characters in quoted-printable */
+};
+
+static unsigned char mw_smime_byte_class(unsigned int ch)
 {
+	unsigned char cls = 0;
+
+	if (ch >= 0x80)
+		cls |= MW_SMIME_B_8BIT;
+	if (ch == 0)
+		cls |= MW_SMIME_B_NUL;
+	if (ch == '\r')
+		cls |= MW_SMIME_B_CR;
+	if (ch >= 0x80 || ch == '=' || (ch < 32 && ch != '\t') || ch == 127)
+		cls |= MW_SMIME_B_QP_ESCAPE;
+	return cls;
+}
+
+static unsigned char mw_smime_classes[256];
+static pthread_once_t mw_smime_classes_once = PTHREAD_ONCE_INIT;
+
+static void mw_smime_classes_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 256; i++)
+		mw_smime_classes[i] = mw_smime_byte_class(i);
+}
+
+static const unsigned char *mw_smime_byte_classes(void)
+{
+	(void)pthread_once(&mw_smime_classes_once, mw_smime_classes_init);
+	return mw_smime_classes;
+}
+
+/* One line for the first pass: the kinds of bytes in it, and its size
+   as quoted-printable, where a byte that needs escaping takes three
+   characters and every 75 characters a soft line break three more (RFC
+   2045 6.7). */
+static void mw_smime_scan_line(struct mw_smime_scan *scan,
+			       const struct mw_smime_line *line,
+			       bool line_ends)
+{
+	const unsigned char *table = mw_smime_byte_classes();
+	unsigned int seen = 0;
 	uint64_t qp = line->len;
 	size_t i;
 
 	for (i = 0; i < line->len; i++) {
-		unsigned char ch = line->data[i];
+		unsigned char cls = table[line->data[i]];
 
-		if (ch >= 0x80 || ch == '=' || (ch < 32 && ch != '\t') ||
-		    ch == 127)
-			qp += 2;
+		seen |= cls;
+		qp += (cls & MW_SMIME_B_QP_ESCAPE) >> 2;	/* 2 more */
 	}
+	if ((seen & MW_SMIME_B_8BIT) != 0)
+		scan->eight_bit = true;
+	if ((seen & MW_SMIME_B_NUL) != 0)
+		scan->nul = true;
+	/* A CR ending a piece may pair with the LF of the next one. */
+	if ((seen & MW_SMIME_B_CR) != 0 &&
+	    (line_ends || line->data[line->len - 1] != '\r' ||
+	     memchr(line->data, '\r', line->len - 1) != NULL))
+		scan->bare_cr = true;
 	qp += qp / 75 * 3;
 	scan->qp_size += qp + (line_ends ? 2 : 0);
 	scan->raw_size += line->len + (line_ends ? 2 : 0);
@@ -422,7 +475,6 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 	memset(scan, 0, sizeof(*scan));
 	while ((ret = mw_smime_canon_next(c, &c->reader, &line)) > 0) {
 		bool line_ends;
-		size_t i;
 
 		if (mw_smime_canon_boundary(c, &line, &close) >= 0) {
 			mw_smime_reader_seek(&c->reader, line.offset);
@@ -431,20 +483,10 @@ static int mw_smime_leaf_scan(struct mw_smime_canon *c, bool is_text,
 		/* The body's last line may lack a line end; the second pass
 		   ends it with CRLF, so it is judged as a whole line. */
 		line_ends = line.eol_len > 0 || c->reader.pos >= c->reader.end;
-		for (i = 0; i < line.len; i++) {
-			unsigned char ch = line.data[i];
-
-			if (ch >= 0x80)
-				scan->eight_bit = true;
-			else if (ch == 0)
-				scan->nul = true;
-			else if (ch == '\r' && (i + 1 < line.len || line_ends))
-				scan->bare_cr = true;
-		}
+		mw_smime_scan_line(scan, &line, line_ends);
 		line_len = line.continued ? line_len + line.len : line.len;
 		if (line_len > MW_SMIME_MAX_LINE)
 			scan->long_line = true;
-		mw_smime_scan_sizes(scan, &line, line_ends);
 		if (is_text && !line.continued && line.len >= 5 &&
 		    memcmp(line.data, "From ", 5) == 0)
 			scan->from_line = true;

@@ -2,9 +2,10 @@
  * S/MIME signing in the milter.  A message takes part when the policy
  * signs, it comes through a service the smime section names (submission
  * and submissions unless it says otherwise) from an authenticated
- * session; every message of a signing policy that is not signed gets a
- * log line at info (or above) saying why; at the end of the headers the From address, the login and the
- * key table decide whether it is signed.  The body is spooled (memory,
+ * session; at the end of the headers the From address, the login and
+ * the key table decide whether it is signed.  Every message of a signing
+ * policy that is not signed gets a log line at info (or above) saying
+ * why, so that no setup error passes in silence.  The body is spooled (memory,
  * then a temporary file), signed at the end of the message, and written
  * back with smfi_replacebody() in chunks.
  *

@@ -1,8 +1,7 @@
 /* Who may sign as whom: a login may always send as the address that is
    its name; a map in the style of Postfix's smtpd_sender_login_maps
    ("address login[,login...]", "@domain" for a whole domain) allows
-   more.  Also the From address, which is what recipients see and what
-   the certificate must name (RFC 8550 3). */
+   more. */
 
 #include <ctype.h>
 #include <stdio.h>
@@ -151,81 +150,4 @@ bool mw_smime_sender_allowed(const struct mw_smime_sendermap *map,
 	if (domain_entry != NULL)
 		return mw_smime_logins_list(domain_entry->logins, login);
 	return false;
-}
-
-/* Skips a comment (RFC 5322 3.2.2), which may nest. */
-static const char *mw_smime_skip_comment(const char *p)
-{
-	int depth = 0;
-
-	for (; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '(')
-			depth++;
-		else if (*p == ')' && --depth == 0)
-			return p + 1;
-	}
-	return p;
-}
-
-int mw_smime_from_address(const char *value, char *buf, size_t size,
-			  const char **error_r)
-{
-	const char *p = value, *start = NULL, *end = NULL;
-	unsigned int mailboxes = 1;
-	size_t i, len;
-
-	/* RFC 5322 3.4: mailbox-list; an angle-addr wins over the bare
-	   words of a display name. */
-	while (*p != '\0') {
-		if (*p == '"') {
-			const char *q = p + 1;
-
-			while (*q != '\0' && *q != '"') {
-				if (*q == '\\' && q[1] != '\0')
-					q++;
-				q++;
-			}
-			p = *q == '"' ? q + 1 : q;
-		} else if (*p == '(') {
-			p = mw_smime_skip_comment(p);
-		} else if (*p == '<') {
-			start = p + 1;
-			end = strchr(start, '>');
-			if (end == NULL) {
-				*error_r = "unterminated <address>";
-				return -1;
-			}
-			p = end + 1;
-		} else if (*p == ',') {
-			mailboxes++;
-			p++;
-		} else if (*p == ':' || *p == ';') {
-			*error_r = "From is a group";
-			return -1;
-		} else {
-			p++;
-		}
-	}
-	if (mailboxes > 1) {
-		*error_r = "From lists several mailboxes";
-		return -1;
-	}
-	if (start == NULL) {
-		/* A bare addr-spec, maybe between folding white space and
-		   comments. */
-		start = value + strspn(value, " \t\r\n");
-		end = start + strcspn(start, " \t\r\n(");
-	}
-	len = (size_t)(end - start);
-	if (len == 0 || len >= size || memchr(start, '@', len) == NULL) {
-		*error_r = "From holds no address";
-		return -1;
-	}
-	memcpy(buf, start, len);
-	buf[len] = '\0';
-	for (i = (size_t)(strrchr(buf, '@') - buf); i < len; i++)
-		buf[i] = (char)tolower((unsigned char)buf[i]);
-	return 0;
 }

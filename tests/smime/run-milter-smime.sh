@@ -260,6 +260,19 @@ mwt_check "... and prints each skipped key with file:line" sh -c "
 	grep -qF 'none.keys:1: alice@example.org: certificate expired; key skipped' '$MWT_TMP/n4.err' &&
 	grep -qF 'none.keys:2: carol@example.org: $pki/loosekey.key: private key readable by others' '$MWT_TMP/n4.err'"
 
+# ... and the running milter refuses a reload to such a table, keeping
+# the keys it has.
+cp "$POLICY" "$MWT_TMP/policy.saved"
+cp "$MWT_TMP/none.conf" "$POLICY"
+mwt_log_mark
+kill -HUP "$MILTER_PID"
+mwt_check "a reload to a table without a usable key fails" \
+	mwt_wait_for 10 mwt_log_has_now "reload failed, keeping the current policy"
+mwt_check "... saying why" mwt_log_has "none.keys: no usable signing key"
+cp "$MWT_TMP/policy.saved" "$POLICY"
+mwt_check "... and mail is still signed" \
+	sign_as alice@example.org "$MWT_TMP/corpus/plain.eml" "$MWT_TMP/after-none.out"
+
 # Item 6: a key under a passphrase is refused on a terminal too; OpenSSL
 # never gets to prompt.  (script gives -n a terminal; timeout ends a hang.)
 printf 'alice@example.org %s/locked.pem %s/locked.key\n' "$pki" "$pki" \

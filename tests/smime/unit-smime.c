@@ -215,6 +215,55 @@ static void test_mimehdr(void)
 	check(!mw_smime_ctype_is_protected(&ct), "alternative is not protected");
 }
 
+/* Issue 14 item 1 for the S/MIME From: RFC 5322 3.4, not a search
+   for '@'. */
+static void test_from_grammar(void)
+{
+	static const struct {
+		const char *value, *address;	/* NULL: refused */
+	} cases[] = {
+		{ "\"alice@evil.example\" <Alice@Example.ORG>", "Alice@example.org" },
+		{ "Alice (work@evil.example) <alice@example.org>", "alice@example.org" },
+		{ "alice(c)@(c)example.org(c)", "alice@example.org" },
+		{ "\"john doe\"@example.org", "\"john doe\"@example.org" },
+		{ "<\"a>b\"@example.org>", "\"a>b\"@example.org" },
+		{ "<@relay.example,@b.example:alice@example.org>", "alice@example.org" },
+		{ " Alice Q. Example <alice @ example . org>", "alice@example.org" },
+		{ "alice@[192.0.2.1]", "alice@[192.0.2.1]" },
+		{ "alice@[IPv6:2001:db8::1]", "alice@[ipv6:2001:db8::1]" },
+		{ "fz@[\\@..\\]", NULL },
+		{ "=?utf-8?q?Gr=C3=BC=C3=9Fe?= <alice@example.org>", "alice@example.org" },
+		{ "alice@example.org <bob@example.org>", NULL },
+		{ "<alice@example.org> x", NULL },
+		{ "alice", NULL },
+		{ "@example.org", NULL },
+		{ "alice@", NULL },
+		{ "<a b@example.org>", NULL },
+		{ "alice@example.org (open comment", NULL },
+		{ "\"unterminated <alice@example.org>", NULL },
+		{ "a@b@example.org", NULL },
+		{ "Team:;", NULL },
+	};
+	const char *error;
+	char buf[256];
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		int ret = mw_smime_from_address(cases[i].value, buf,
+						sizeof(buf), &error);
+
+		if (cases[i].address == NULL ? ret == 0 :
+		    ret < 0 || strcmp(buf, cases[i].address) != 0) {
+			printf("# From %s -> %s\n", cases[i].value,
+			       ret == 0 ? buf : error);
+			bad++;
+		}
+	}
+	check(bad == 0, "From addresses by RFC 5322: quoted '@' in display "
+	      "names and comments, quoted local parts, routes, literals "
+	      "(%u of %zu wrong)", bad, N_ELEMENTS(cases));
+}
+
 static void test_from(void)
 {
 	char buf[256];
@@ -234,6 +283,7 @@ static void test_from(void)
 	      "From with two mailboxes refused");
 	check(mw_smime_from_address("team: a@example.org;", buf, sizeof(buf),
 				    &error) < 0, "From group refused");
+	test_from_grammar();
 }
 
 static void test_sendermap(const char *dir)
