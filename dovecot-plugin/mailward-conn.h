@@ -8,6 +8,9 @@ struct ip_addr;
 /* Prefix of every log line that the modules write. */
 #define MAILWARD_LOG_PREFIX "mailward: "
 
+/* The policy file when the configuration names none. */
+#define MAILWARD_DEFAULT_POLICY SYSCONFDIR"/mailward/mailward.conf"
+
 /* Converts a Dovecot address into the policy's form.  An unset address
    (family 0) becomes MW_AF_NONE, which mw_decide() treats as unknown. */
 void mailward_addr_from_ip(const struct ip_addr *ip, struct mw_addr *addr_r);

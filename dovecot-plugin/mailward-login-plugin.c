@@ -11,7 +11,8 @@
      mechanism, so a client is never offered what would then fail.
    - Before TLS, Dovecot's own plaintext settings are tightened to what
      the policy asks, so that LOGINDISABLED and STARTTLS-first work as
-     with "ssl = required" or "disable_plaintext_auth = yes".
+     with "ssl = required" or "disable_plaintext_auth = yes" (2.4:
+     "auth_allow_cleartext = no").
    - The negotiated cipher strength is known only here.  It is checked
      here and also forwarded to the auth process (forward_ field), so
      that the passdb's decision and log line see the same facts.
@@ -22,8 +23,15 @@
    would allow (mw_decide_pending_host()), so that a cleartext password
    never crosses the wire where some outcome forbids it.
 
-     login_plugins = $login_plugins mailward_login
+     login_plugins = $login_plugins mailward_login            # 2.3
      import_environment = $import_environment MAILWARD_CONF=/etc/mailward/mailward.conf
+
+     login_plugins {                                         # 2.4
+       mailward_login = yes
+     }
+     import_environment {
+       MAILWARD_CONF = /etc/mailward/mailward.conf
+     }
 
    The policy is read when the plugin loads, before the login process
    chroots; MAILWARD_CONF overrides the default path. */
@@ -34,13 +42,12 @@
 #include "iostream-ssl.h"
 #include "auth-client.h"
 #include "client-common.h"
-#include "master-service-ssl-settings.h"
+#include "mailward-compat-login.h"
 #include "mailward-conn.h"
 #include "mailward-log.h"
 
 #include <stdlib.h>
 
-#define MAILWARD_DEFAULT_POLICY SYSCONFDIR"/mailward/mailward.conf"
 #define MAILWARD_CLIENT_TEXT_DENIED "Access denied."
 
 #define MAILWARD_LOGIN_CONTEXT(obj) \
@@ -97,7 +104,8 @@ static void mailward_login_conn_tls(struct client *client,
 		conn->cert = ssl_iostream_has_valid_client_cert(
 			client->ssl_iostream) ? MW_CERT_VALID : MW_CERT_NONE;
 	} else if (client->ssl_iostream == NULL) {
-		conn->tls = client->secured ? MW_TLS_SECURED : MW_TLS_NONE;
+		conn->tls = mailward_login_secured(client) ?
+			MW_TLS_SECURED : MW_TLS_NONE;
 		conn->cert = MW_CERT_NONE;
 	}
 }
@@ -227,8 +235,6 @@ mailward_login_sasl_filter_mech(struct client *client,
    them per connection), so other clients are not affected. */
 static void mailward_login_tighten_settings(struct client *client)
 {
-	struct master_service_ssl_settings *ssl_set;
-	struct login_settings *set;
 	struct mw_decision dec;
 	struct mw_conn conn;
 
@@ -237,11 +243,12 @@ static void mailward_login_tighten_settings(struct client *client)
 	/* secured_is_tls = no: a trusted or local client without TLS is a
 	   plaintext client for Dovecot's checks too, and for the passdb,
 	   which gets "secured" from this flag */
-	if (client->secured && !client->ssl_secured &&
+	if (mailward_login_secured(client) &&
+	    !mailward_login_tls_secured(client) &&
 	    !mw_policy_service_secured_is_tls(mailward_policy,
 					      login_binary->protocol))
-		client->secured = FALSE;
-	if (client->secured)
+		mailward_login_set_unsecured(client);
+	if (mailward_login_secured(client))
 		return;
 
 	mailward_login_conn(client, &conn);
@@ -249,24 +256,17 @@ static void mailward_login_tighten_settings(struct client *client)
 	if (mw_decide_pending_host(mailward_policy, &conn,
 				   &dec) == MW_VERDICT_DENY &&
 	    dec.check == MW_CHECK_TLS &&
-	    strcmp(client->ssl_set->ssl, "no") != 0) {
-		ssl_set = p_memdup(client->pool, client->ssl_set,
-				   sizeof(*client->ssl_set));
-		ssl_set->ssl = "required";
-		client->ssl_set = ssl_set;
-	}
+	    !mailward_login_ssl_disabled(client))
+		mailward_login_require_tls(client);
 
 	conn.mech = "PLAIN";
-	if (!client->set->disable_plaintext_auth &&
+	if (mailward_login_cleartext_allowed(client) &&
 	    mw_decide_pending_host(mailward_policy, &conn,
 				   &dec) == MW_VERDICT_DENY &&
 	    (dec.check == MW_CHECK_CLEARTEXT || dec.check == MW_CHECK_TLS ||
 	     dec.check == MW_CHECK_HOST_PENDING ||
-	     dec.check == MW_CHECK_MECHANISM)) {
-		set = p_memdup(client->pool, client->set, sizeof(*client->set));
-		set->disable_plaintext_auth = TRUE;
-		client->set = set;
-	}
+	     dec.check == MW_CHECK_MECHANISM))
+		mailward_login_forbid_cleartext(client);
 }
 
 /* Point 5 of the policy's promise to clients: the answer to a refused

@@ -1,5 +1,7 @@
 # The Dovecot side: the passdb driver that the auth process loads
-# (libauthdb_mailward.so) and the login plugin (lib95_mailward_login_plugin.so).
+# (libauthdb_mailward.so) and the login plugin (lib95_mailward_login_plugin.so);
+# for Dovecot 2.4 also the settings module that makes the config process
+# accept the passdb's settings (libmailward_settings.so).
 #
 # Both are built against the packaged Dovecot headers.  They are linked
 # without -z defs on purpose: Dovecot's symbols resolve from the auth or
@@ -7,9 +9,11 @@
 
 DOVECOT_AUTH_MODULE = $(B)/dovecot-plugin/libauthdb_mailward.so
 DOVECOT_LOGIN_PLUGIN = $(B)/dovecot-plugin/lib95_mailward_login_plugin.so
+DOVECOT_SETTINGS_MODULE = $(B)/dovecot-plugin/libmailward_settings.so
 
 DOVECOT_AUTH_SRCS = \
 	dovecot-plugin/passdb-mailward.c \
+	dovecot-plugin/mailward-compat.c \
 	dovecot-plugin/mailward-fcrdns.c \
 	dovecot-plugin/mailward-log.c \
 	dovecot-plugin/mailward-conn.c
@@ -19,14 +23,28 @@ DOVECOT_LOGIN_SRCS = \
 	dovecot-plugin/mailward-log.c \
 	dovecot-plugin/mailward-conn.c
 
+DOVECOT_SETTINGS_SRCS = \
+	dovecot-plugin/mailward-settings-module.c \
+	dovecot-plugin/mailward-settings.c
+
+DOVECOT_MODULES = $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+DOVECOT_COMPAT_CFLAGS =
+ifeq ($(DOVECOT_API),2.4)
+DOVECOT_AUTH_SRCS += dovecot-plugin/mailward-settings.c
+DOVECOT_MODULES += $(DOVECOT_SETTINGS_MODULE)
+DOVECOT_COMPAT_CFLAGS = -DMAILWARD_DOVECOT_2_4
+endif
+
 DOVECOT_AUTH_OBJS = $(DOVECOT_AUTH_SRCS:%.c=$(B)/%.o)
 DOVECOT_LOGIN_OBJS = $(DOVECOT_LOGIN_SRCS:%.c=$(B)/%.o)
+DOVECOT_SETTINGS_OBJS = $(DOVECOT_SETTINGS_SRCS:%.c=$(B)/%.o)
 
 # Dovecot's headers want config.h (lib.h includes it) and the ABI string
 # the modules export must be the one of the Dovecot they are loaded into.
-$(B)/dovecot-plugin/%.o: EXTRA_CFLAGS = $(DOVECOT_INCLUDE) -DHAVE_CONFIG_H
+$(B)/dovecot-plugin/%.o: EXTRA_CFLAGS = $(DOVECOT_INCLUDE) -DHAVE_CONFIG_H \
+	$(DOVECOT_COMPAT_CFLAGS)
 
-ALL_TARGETS += $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+ALL_TARGETS += $(DOVECOT_MODULES)
 INSTALL_TARGETS += install-dovecot
 UNINSTALL_TARGETS += uninstall-dovecot
 # The integration tests, then the same modules in a Dovecot that runs
@@ -35,8 +53,10 @@ UNINSTALL_TARGETS += uninstall-dovecot
 # and valgrind cannot run them either.
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-dovecot-policy.sh \
-	$(srcdir)/tests/dovecot/valgrind-dovecot.sh
-BENCH_TARGETS += bench-dovecot
+	$(srcdir)/tests/dovecot/valgrind-dovecot.sh \
+	$(srcdir)/tests/dovecot/test-compat.sh
+# On Debian 12 also in a Debian 13 root, the two side by side.
+BENCH_TARGETS += bench-dovecot-releases
 
 $(DOVECOT_AUTH_MODULE): $(DOVECOT_AUTH_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_AUTH_OBJS) \
@@ -46,16 +66,19 @@ $(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_LOGIN_OBJS) \
 		$(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
+$(DOVECOT_SETTINGS_MODULE): $(DOVECOT_SETTINGS_OBJS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_SETTINGS_OBJS) $(ALL_LDFLAGS)
+
 # The conf.d snippet only includes (commented out) the file with the
 # settings, which is installed with the modules and goes away with them,
 # so that Dovecot never names modules that are not there.  The settings
 # are written for the Dovecot version built against.
-DOVECOT_CONF_SETTINGS = $(srcdir)/dovecot-plugin/conf.d/dovecot-mailward-$(if $(filter 2.3.%,$(DOVECOT_ABI)),2.3,2.4).conf.in
+DOVECOT_CONF_SETTINGS = $(srcdir)/dovecot-plugin/conf.d/dovecot-mailward-$(DOVECOT_API).conf.in
 DOVECOT_CONF_SUBST = sed -e 's|@sysconfdir@|$(sysconfdir)|g' \
 	-e 's|@pkgdatadir@|$(datarootdir)/mailward|g'
 
-.PHONY: install-dovecot uninstall-dovecot bench-dovecot
-install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+.PHONY: install-dovecot uninstall-dovecot bench-dovecot bench-dovecot-releases
+install-dovecot: $(DOVECOT_MODULES)
 	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login \
 		$(DESTDIR)$(sysconfdir)/dovecot/conf.d
@@ -63,6 +86,11 @@ install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/auth/
 	$(INSTALL) -m 644 $(DOVECOT_LOGIN_PLUGIN) \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/
+ifeq ($(DOVECOT_API),2.4)
+	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/settings
+	$(INSTALL) -m 644 $(DOVECOT_SETTINGS_MODULE) \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/
+endif
 	$(INSTALL) -d $(DESTDIR)$(datarootdir)/mailward
 	$(DOVECOT_CONF_SUBST) $(srcdir)/dovecot-plugin/conf.d/05-mailward.conf.in \
 		>$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf
@@ -74,9 +102,13 @@ install-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
 uninstall-dovecot:
 	rm -f $(DESTDIR)$(DOVECOT_MODULEDIR)/auth/libauthdb_mailward.so \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login/lib95_mailward_login_plugin.so \
+		$(DESTDIR)$(DOVECOT_MODULEDIR)/settings/libmailward_settings.so \
 		$(DESTDIR)$(sysconfdir)/dovecot/conf.d/05-mailward.conf \
 		$(DESTDIR)$(datarootdir)/mailward/dovecot-mailward.conf
 
-bench-dovecot: $(DOVECOT_AUTH_MODULE) $(DOVECOT_LOGIN_PLUGIN)
+bench-dovecot: $(DOVECOT_MODULES)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
 		$(srcdir)/tests/dovecot/bench-dovecot.sh
+
+bench-dovecot-releases: $(DOVECOT_MODULES)
+	+@$(srcdir)/tests/dovecot/bench-releases "$(MAKE)"

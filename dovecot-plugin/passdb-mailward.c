@@ -1,8 +1,11 @@
 /* passdb mailward: the mailward policy as the first passdb.
 
-     passdb {
+     passdb {                              # Dovecot 2.3
        driver = mailward
        args = /etc/mailward/mailward.conf
+     }
+     passdb mailward {                     # Dovecot 2.4
+       mailward_policy = /etc/mailward/mailward.conf
      }
 
    The driver never authenticates anybody.  A login that the policy allows
@@ -11,7 +14,8 @@
    otherwise CRAM-MD5, DIGEST-MD5 and SCRAM, which only look up
    credentials, would pass a policy that PLAIN cannot.
 
-   args: the policy file, optionally preceded by
+   Options (2.3: words in args before the policy file; 2.4: the settings
+   mailward_nodelay and mailward_quiet, see mailward-compat.h):
      nodelay  answer a denial at once, without auth_failure_delay and
               without feeding the per-address auth penalty
      quiet    log allowed logins at debug level only */
@@ -23,10 +27,9 @@
 #include "auth-settings.h"
 #include "dns-lookup.h"
 #include "mailward-conn.h"
+#include "mailward-compat.h"
 #include "mailward-fcrdns.h"
 #include "mailward-log.h"
-
-#define MAILWARD_DEFAULT_POLICY SYSCONFDIR"/mailward/mailward.conf"
 
 struct mailward_passdb_module {
 	struct passdb_module module;
@@ -50,22 +53,6 @@ struct mailward_passdb_request {
 	lookup_credentials_callback_t *lookup_credentials_callback;
 };
 
-static enum mw_tls_state
-mailward_tls_state(enum auth_request_secured secured)
-{
-	switch (secured) {
-	case AUTH_REQUEST_SECURED_NONE:
-		return MW_TLS_NONE;
-	case AUTH_REQUEST_SECURED:
-		/* local or from login_trusted_networks: not encrypted,
-		   but as safe as TLS for cleartext passwords */
-		return MW_TLS_SECURED;
-	case AUTH_REQUEST_SECURED_TLS:
-		return MW_TLS_ACTIVE;
-	}
-	return MW_TLS_UNKNOWN;
-}
-
 /* The login process forwards what only it knows (see
    mailward-login-plugin.c) as forward_ fields. */
 static int mailward_forwarded_bits(struct auth_request *auth_request)
@@ -88,13 +75,13 @@ mailward_conn_from_request(struct mailward_passdb_request *request)
 	struct mw_conn *conn = &request->conn;
 
 	mw_conn_init(conn);
-	conn->service = fields->service;
+	conn->service = mailward_request_protocol(auth_request);
 	mailward_addr_from_ip(&fields->remote_ip, &conn->remote_ip);
 	mailward_addr_from_ip(&fields->local_ip, &conn->local_ip);
 	conn->remote_port = fields->remote_port;
 	conn->local_port = fields->local_port;
 	conn->mech = fields->mech_name;
-	conn->tls = mailward_tls_state(fields->secured);
+	conn->tls = mailward_request_tls(auth_request);
 	conn->cipher_bits = mailward_forwarded_bits(auth_request);
 	/* Dovecot says only whether a verified certificate came; without
 	   one (or without TLS) there is none, which a "client_cert =
@@ -247,27 +234,19 @@ mailward_passdb_lookup_credentials(struct auth_request *auth_request,
 }
 
 static struct passdb_module *
-mailward_passdb_preinit(pool_t pool, const char *args)
+mailward_passdb_create(pool_t pool,
+		       const struct mailward_passdb_options *options)
 {
 	struct mailward_passdb_module *module;
-	const char *const *tmp, *error;
+	const char *error;
 
 	module = p_new(pool, struct mailward_passdb_module, 1);
 	/* The decision depends on the connection, not on the user: it
 	   must never come from (or go into) the auth cache. */
 	module->module.default_cache_key = NULL;
-	module->policy_path = MAILWARD_DEFAULT_POLICY;
-
-	for (tmp = t_strsplit_spaces(args, " "); *tmp != NULL; tmp++) {
-		if (strcmp(*tmp, "nodelay") == 0)
-			module->nodelay = TRUE;
-		else if (strcmp(*tmp, "quiet") == 0)
-			module->quiet = TRUE;
-		else if (**tmp == '/')
-			module->policy_path = p_strdup(pool, *tmp);
-		else
-			i_fatal("passdb mailward: Unknown parameter: %s", *tmp);
-	}
+	module->policy_path = options->policy_path;
+	module->nodelay = options->nodelay;
+	module->quiet = options->quiet;
 
 	/* preinit runs as root, so the policy file may be readable by root
 	   only.  A broken file is logged here and then refuses every login
@@ -280,6 +259,8 @@ mailward_passdb_preinit(pool_t pool, const char *args)
 	}
 	return &module->module;
 }
+
+MAILWARD_PASSDB_PREINIT(mailward_passdb_preinit, mailward_passdb_create)
 
 static void mailward_passdb_init(struct passdb_module *_module)
 {

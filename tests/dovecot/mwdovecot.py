@@ -26,7 +26,8 @@ import tempfile
 import threading
 import time
 
-AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+# Fixed when Dovecot is compiled: no setting moves it.
+MODULE_DIR = "/usr/lib/dovecot/modules"
 
 # Ports (issue: 20000-20999).
 PORTS = {
@@ -99,14 +100,44 @@ def setup_namespace(workdir, builddir):
             f.write(text)
         os.chmod(path, 0o644)
         run(["mount", "--bind", path, "/etc/" + name])
-    # Dovecot's auth module directory is fixed at compile time: give this
-    # namespace a copy of it that also holds the module under test.
-    moddir = os.path.join(workdir, "auth-modules")
-    shutil.copytree(AUTH_MODULE_DIR, moddir, symlinks=True)
-    shutil.copy(os.path.join(builddir, "dovecot-plugin",
-                             "libauthdb_mailward.so"), moddir)
-    os.chmod(moddir, 0o755)
-    run(["mount", "--bind", moddir, AUTH_MODULE_DIR])
+    private_module_dir(workdir, builddir)
+
+
+# The modules under test, by the subdirectory of MODULE_DIR that Dovecot
+# loads them from: the passdb (auth) and, on 2.4, the settings module that
+# makes the config process accept the passdb's settings.
+def _modules_under_test():
+    mods = {"auth": ["libauthdb_mailward.so"]}
+    if DOVECOT_24:
+        mods["settings"] = ["libmailward_settings.so"]
+    return mods
+
+
+def private_module_dir(workdir, builddir):
+    """Gives this mount namespace copies of the module directories that
+    Dovecot loads the modules under test from, with them added.  Nothing
+    outside the namespace sees them.  (Copies, not a bind mount of the
+    system's directory: the work directory is removed with rm -rf.)"""
+    under_test = _modules_under_test()
+    if any(not os.path.isdir(os.path.join(MODULE_DIR, sub))
+           for sub in under_test):
+        # no directory to mount over: a copy of the whole tree then
+        mounts = {"": os.path.join(workdir, "modules")}
+        shutil.copytree(MODULE_DIR, mounts[""], symlinks=True)
+    else:
+        mounts = {sub: os.path.join(workdir, "modules-" + sub)
+                  for sub in under_test}
+        for sub, copy in mounts.items():
+            shutil.copytree(os.path.join(MODULE_DIR, sub), copy,
+                            symlinks=True)
+    for sub, names in under_test.items():
+        top = mounts.get(sub) or os.path.join(mounts[""], sub)
+        os.makedirs(top, exist_ok=True)
+        for name in names:
+            shutil.copy(os.path.join(builddir, "dovecot-plugin", name), top)
+        os.chmod(top, 0o755)
+    for sub, copy in mounts.items():
+        run(["mount", "--bind", copy, os.path.join(MODULE_DIR, sub)])
 
 
 # --- certificates --------------------------------------------------------------
@@ -251,46 +282,173 @@ def _encode_name(name):
 
 
 # --- the private Dovecot --------------------------------------------------------
+#
+# Dovecot 2.3 and 2.4 differ in the names and the shape of many settings;
+# every configuration the tests write is made here, for the Dovecot that
+# is installed, so that a test names what it wants, not how a version
+# spells it.
+
+def dovecot_version():
+    """(major, minor) of the installed Dovecot."""
+    out = subprocess.run(["dovecot", "--version"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
+    fields = (out.split() or ["0.0"])[0].split(".")
+    return int(fields[0]), int(fields[1])
+
+
+DOVECOT_VERSION = dovecot_version()
+DOVECOT_24 = DOVECOT_VERSION >= (2, 4)
+
+
+def conf_header():
+    """2.4 refuses a configuration that does not start by saying which
+    version's defaults and syntax it was written for."""
+    if not DOVECOT_24:
+        return ""
+    return ("dovecot_config_version = 2.4.0\n"
+            "dovecot_storage_version = 2.4.0\n")
+
+
+def conf_passdb_mailward(policy, nodelay=False, quiet=False):
+    if DOVECOT_24:
+        return ("passdb mailward {\n"
+                "  mailward_policy = %s\n"
+                "  mailward_nodelay = %s\n"
+                "  mailward_quiet = %s\n"
+                "}\n" % (policy, "yes" if nodelay else "no",
+                         "yes" if quiet else "no"))
+    args = " ".join([w for w, on in (("nodelay", nodelay),
+                                     ("quiet", quiet)) if on] + [policy])
+    return "passdb {\n  driver = mailward\n  args = %s\n}\n" % args
+
+
+def conf_passdb_passwd_file(path):
+    """A passwd-file with cleartext passwords."""
+    if DOVECOT_24:
+        return ("passdb passwd-file {\n"
+                "  passwd_file_path = %s\n"
+                "  default_password_scheme = PLAIN\n"
+                "}\n" % path)
+    return ("passdb {\n  driver = passwd-file\n"
+            "  args = scheme=PLAIN %s\n}\n" % path)
+
+
+def conf_passdb_noauthenticate():
+    """A passdb that only says "go on", as mailward's does when it allows:
+    the floor under any policy passdb (the benchmark's baseline)."""
+    if DOVECOT_24:
+        return ("passdb static {\n"
+                "  fields {\n    noauthenticate = yes\n  }\n"
+                "}\n")
+    return "passdb {\n  driver = static\n  args = noauthenticate\n}\n"
+
+
+def conf_userdb_static(home):
+    """Every user is the dovecot user, with home under home (a directory
+    per user on 2.3, one for all on 2.4, which has no %-letters)."""
+    if DOVECOT_24:
+        return ("userdb static {\n  fields {\n"
+                "    uid = dovecot\n    gid = dovecot\n"
+                "    home = %s/%%{user | username}\n"
+                "  }\n}\n" % home)
+    return ("userdb {\n  driver = static\n"
+            "  args = uid=dovecot gid=dovecot home=%s/%%n\n}\n" % home)
+
+
+def conf_mail_maildir():
+    if DOVECOT_24:
+        return "mail_driver = maildir\nmail_path = ~/Maildir\n"
+    return "mail_location = maildir:~/Maildir\n"
+
+
+def conf_cleartext(allowed):
+    """Dovecot's own rule for cleartext mechanisms outside TLS."""
+    if DOVECOT_24:
+        return "auth_allow_cleartext = %s\n" % ("yes" if allowed else "no")
+    return "disable_plaintext_auth = %s\n" % ("no" if allowed else "yes")
+
+
+def conf_ssl_server(certs, verify_client=True):
+    """The server's certificate from certs (see make_certs), and client
+    certificates asked for and checked against its CA."""
+    if DOVECOT_24:
+        text = ("ssl_server_cert_file = {c}/server.pem\n"
+                "ssl_server_key_file = {c}/server.key\n"
+                "ssl_server_ca_file = {c}/ca.pem\n"
+                "ssl_server_request_client_cert = {v}\n"
+                "ssl_server_require_crl = no\n")
+    else:
+        text = ("ssl_cert = <{c}/server.pem\n"
+                "ssl_key = <{c}/server.key\n"
+                "ssl_ca = <{c}/ca.pem\n"
+                "ssl_verify_client_cert = {v}\n"
+                "ssl_require_crl = no\n")
+    return text.format(c=certs, v="yes" if verify_client else "no")
+
+
+def conf_login_plugin(plugin_dir, plugin="mailward_login"):
+    if DOVECOT_24:
+        return ("login_plugin_dir = %s\n"
+                "login_plugins {\n  %s = yes\n}\n" % (plugin_dir, plugin))
+    return "login_plugin_dir = %s\nlogin_plugins = %s\n" % (plugin_dir,
+                                                           plugin)
+
+
+def conf_import_environment(env):
+    """Environment for Dovecot's processes: TZ (as by default) and env,
+    a dict."""
+    if DOVECOT_24:
+        lines = ["import_environment {", "  TZ = %{env:TZ}"]
+        lines += ["  %s = %s" % kv for kv in env.items()]
+        return "\n".join(lines) + "\n}\n"
+    return "import_environment = %s\n" % " ".join(
+        ["TZ"] + ["%s=%s" % kv for kv in env.items()])
+
+
+def conf_service(name, executable=None, unlimited_memory=False,
+                 never_idle_kill=False, process_min_avail=None):
+    """A service { } block that changes how Dovecot runs a service."""
+    lines = ["service %s {" % name]
+    if executable is not None:
+        lines.append("  executable = %s" % executable)
+    if unlimited_memory:
+        lines.append("  vsz_limit = %s" % ("unlimited" if DOVECOT_24
+                                           else "0"))
+    if never_idle_kill:
+        lines.append("  %s = 4294967295 secs" % (
+            "idle_kill_interval" if DOVECOT_24 else "idle_kill"))
+    if process_min_avail is not None:
+        lines.append("  process_min_avail = %d" % process_min_avail)
+    return "\n".join(lines) + "\n}\n"
+
+
+def conf_unix_listener(service, path, mode="0666"):
+    """service { unix_listener } at an absolute path."""
+    return ("service %s {\n  unix_listener %s {\n    mode = %s\n"
+            "  }\n}\n" % (service, path, mode))
+
 
 CONF_TEMPLATE = """\
-# private test instance: nothing here touches the system Dovecot
+{header}# private test instance: nothing here touches the system Dovecot
 base_dir = {run}
 state_dir = {state}
 instance_name = mailward-test
 log_path = {log}
 protocols = imap pop3 submission
-listen = 127.0.0.1, ::1
+listen = 127.0.0.1 ::1
 shutdown_clients = yes
 default_internal_user = dovecot
 default_internal_group = dovecot
 default_login_user = dovenull
 
 ssl = yes
-ssl_cert = <{certs}/server.pem
-ssl_key = <{certs}/server.key
-ssl_ca = <{certs}/ca.pem
-ssl_verify_client_cert = yes
-ssl_require_crl = no
-ssl_min_protocol = TLSv1.2
+{ssl}ssl_min_protocol = TLSv1.2
 ssl_cipher_list = ALL:!aNULL:!eNULL:!kRSA
 # the policy decides about cleartext, not this setting
-disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 scram-sha-256
+{cleartext}auth_mechanisms = plain login cram-md5 scram-sha-256
 auth_failure_delay = {failure_delay}
 auth_verbose = yes
-{login_plugin}
-import_environment = TZ MAILWARD_CONF={policy}
-{passdb_mailward}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {passwd}
-}}
-userdb {{
-  driver = static
-  args = uid=dovecot gid=dovecot home={home}/%n
-}}
-mail_location = maildir:~/Maildir
-first_valid_uid = 1
+{login_plugin}{import_environment}{passdb_mailward}{extra_passdb}{passdb}{userdb}{mail}first_valid_uid = 1
 submission_relay_host = 127.0.0.1
 submission_relay_port = {smtp_relay}
 hostname = mail.test
@@ -321,17 +479,22 @@ service submission-login {{
 {extra}
 """
 
-PASSDB_MAILWARD = """\
-passdb {{
-  driver = mailward
-  args = {args} {policy}
-}}"""
-
 
 class Dovecot:
+    """A private Dovecot for IMAP, POP3 and submission on loopback.
+
+    module / login_plugin: load mailward's passdb / login plugin;
+    nodelay, quiet: the passdb's options; extra_passdb: a passdb that
+    only says "go on" before the passwd-file (the benchmark's floor);
+    env: more import_environment; extra: configuration text appended
+    (make it with the conf_* functions); stanza: text that replaces the
+    mailward passdb and login plugin settings (for testing the ones the
+    documentation shows)."""
+
     def __init__(self, workdir, builddir, policy, name="dovecot",
                  module=True, login_plugin=True, nodelay=True,
-                 failure_delay="0", extra="", metrics="", cpus=None):
+                 failure_delay="0", extra="", metrics="", cpus=None,
+                 quiet=False, extra_passdb=False, env=None, stanza=None):
         self.dir = os.path.join(workdir, name)
         self.cpus = cpus
         self.policy = policy
@@ -347,22 +510,34 @@ class Dovecot:
         os.chmod(self.passwd, 0o644)
         login = ""
         if login_plugin:
-            login = ("login_plugin_dir = %s\nlogin_plugins = mailward_login"
-                     % os.path.abspath(os.path.join(builddir,
-                                                    "dovecot-plugin")))
+            login = conf_login_plugin(os.path.abspath(
+                os.path.join(builddir, "dovecot-plugin")))
         passdb = ""
         if module:
-            passdb = PASSDB_MAILWARD.format(
-                args="nodelay" if nodelay else "", policy=policy)
+            passdb = conf_passdb_mailward(policy, nodelay=nodelay,
+                                          quiet=quiet)
+        if stanza is not None:
+            login, passdb = "", stanza
+        environment = {"MAILWARD_CONF": policy}
+        environment.update(env or {})
+        home = os.path.join(self.dir, "home")
         self.conf = os.path.join(self.dir, "dovecot.conf")
         with open(self.conf, "w") as f:
             f.write(CONF_TEMPLATE.format(
+                header=conf_header(),
                 run=os.path.join(self.dir, "run"),
                 state=os.path.join(self.dir, "state"),
-                home=os.path.join(self.dir, "home"),
-                log=self.log, certs=os.path.join(workdir, "certs"),
-                policy=policy, passwd=self.passwd,
-                login_plugin=login, passdb_mailward=passdb,
+                log=self.log,
+                ssl=conf_ssl_server(os.path.join(workdir, "certs")),
+                cleartext=conf_cleartext(True),
+                login_plugin=login,
+                import_environment=conf_import_environment(environment),
+                passdb_mailward=passdb,
+                extra_passdb=conf_passdb_noauthenticate()
+                if extra_passdb else "",
+                passdb=conf_passdb_passwd_file(self.passwd),
+                userdb=conf_userdb_static(home),
+                mail=conf_mail_maildir(),
                 failure_delay=failure_delay, extra=extra,
                 metrics=metrics, **PORTS))
 

@@ -144,7 +144,9 @@ def run_imap(t, dovecot, work):
         c.login(mw.USER, mw.PASSWORD)
         refused = False
     except c.error as e:
+        # 2.3 says "Plaintext", 2.4 "Cleartext"
         refused = "Plaintext authentication disallowed" in str(e) or \
+            "Cleartext authentication disallowed" in str(e) or \
             "not allowed" in str(e) or "disabled" in str(e).lower()
     finally:
         with contextlib.suppress(Exception):

@@ -76,30 +76,24 @@ VALGRIND = ("/usr/bin/valgrind -q --vgdb=no --num-callers=40 "
             "--log-file={vg}/{name}.%p --xml=yes "
             "--xml-file={vg}/{name}.%p.xml")
 
-# import_environment replaces the template's line, adding GDB=1: it
-# keeps Dovecot from dlclose()ing the modules at exit (lib/module-dir.c),
-# so that the leak check, which runs after that, still names the frames
-# in them; without it they are bare addresses and a leak in mailward
-# would pass for one of Dovecot's.
-# vsz_limit = 0: valgrind and memcheck's shadow memory count against
+# GDB=1 in the environment keeps Dovecot from dlclose()ing the modules
+# at exit (lib/module-dir.c), so that the leak check, which runs after
+# that, still names the frames in them; without it they are bare
+# addresses and a leak in mailward would pass for one of Dovecot's.
+# Unlimited memory: valgrind and memcheck's shadow memory count against
 # the 256 MB default, which would leave the process itself far less.
-# idle_kill: an idle auth process would otherwise be stopped
-# and restarted after a minute, and the number of reports would depend
-# on the machine's speed.  process_min_avail: a spare imap-login has
+# No idle kill: an idle auth process would otherwise be stopped and
+# restarted after a minute, and the number of reports would depend on
+# the machine's speed.  process_min_avail: a spare imap-login has
 # already paid valgrind's start-up time when a client connects.
-EXTRA = """\
-import_environment = TZ MAILWARD_CONF={policy} GDB=1
-service auth {{
-  executable = {auth}
-  vsz_limit = 0
-  idle_kill = 4294967295 secs
-}}
-service imap-login {{
-  executable = {imap_login}
-  vsz_limit = 0
-  process_min_avail = 2
-}}
-"""
+ENV = {"GDB": "1"}
+
+
+def extra_conf(auth, imap_login):
+    return (mw.conf_service("auth", executable=auth, unlimited_memory=True,
+                            never_idle_kill=True) +
+            mw.conf_service("imap-login", executable=imap_login,
+                            unlimited_memory=True, process_min_avail=2))
 
 
 def write_policy(path, text):
@@ -130,10 +124,17 @@ def auth_once(dovecot, mech, **kw):
 
 def eventually(func, timeout=30):
     """Polls func until it returns true: after a reload the old processes
-    may still take a connection or two before they stop listening."""
+    may still take a connection or two before they stop listening, and
+    the auth socket may be missing for a moment."""
     deadline = time.time() + timeout
     while True:
-        result = func()
+        try:
+            result = func()
+        except OSError:
+            # the listener is being set up again: not yet an answer
+            if time.time() > deadline:
+                raise
+            result = False
         if result or time.time() > deadline:
             return result
         time.sleep(0.5)
@@ -172,12 +173,11 @@ def main():
     # process to join the one lookup
     dns.add_host("127.0.0.24", "busy.contoso.test", delay=1.5)
 
-    extra = EXTRA.format(
-        policy=policy,
+    extra = extra_conf(
         auth=VALGRIND.format(vg=vg, name="auth") + " " + LIBEXEC + "/auth",
         imap_login=VALGRIND.format(vg=vg, name="imap-login") + " " +
         LIBEXEC + "/imap-login")
-    dovecot = mw.Dovecot(work, builddir, policy, extra=extra)
+    dovecot = mw.Dovecot(work, builddir, policy, extra=extra, env=ENV)
 
     def watchdog(signum, frame):
         raise Watchdog("the clients took too long")

@@ -80,7 +80,25 @@ mwt_unshare_mounts() {
 	mount --make-rprivate /
 }
 
-MWT_AUTH_MODULE_DIR=/usr/lib/dovecot/modules/auth
+MWT_DOVECOT_MODULE_DIR=/usr/lib/dovecot/modules
+
+# mwt_dovecot_24: true if the installed Dovecot is 2.4 or later, whose
+# configuration differs from 2.3's in names and shape (see
+# tests/dovecot/mwdovecot.py, which writes the other tests' configurations).
+mwt_dovecot_24() {
+	case $(dovecot --version 2>/dev/null) in
+	2.[0-3].*|1.*|"") return 1 ;;
+	esac
+	return 0
+}
+
+# mwt_dovecot_module_copy SUBDIR FILE: the namespace's copy of Dovecot's
+# module directory SUBDIR gets the freshly built FILE.
+mwt_dovecot_module_copy() {
+	cp -a "$MWT_DOVECOT_MODULE_DIR/$1" "$d/modules-$1" &&
+	cp "$MW_BUILDDIR/dovecot-plugin/$2" "$d/modules-$1/" &&
+	mount --bind "$d/modules-$1" "$MWT_DOVECOT_MODULE_DIR/$1"
+}
 
 # mwt_dovecot_sasl_start POLICY USER PASSWORD: a private Dovecot whose
 # only service is SASL for the private Postfix (smtpd_sasl_type =
@@ -94,23 +112,64 @@ mwt_dovecot_sasl_start() {
 	printf '%s:%s\n' "$2" "$3" >"$d/passwd"
 	chmod 644 "$d/passwd"
 	passdb_mailward=
+	if mwt_dovecot_24; then
+		header="dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0"
+		cleartext="auth_allow_cleartext = yes"
+		protocols="protocols ="
+		passdb="passdb passwd-file {
+  passwd_file_path = $d/passwd
+  default_password_scheme = PLAIN
+}"
+		userdb="userdb static {
+  fields {
+    uid = dovecot
+    gid = dovecot
+    home = /nonexistent
+  }
+}"
+	else
+		header=
+		cleartext="disable_plaintext_auth = no"
+		protocols="protocols = none"
+		passdb="passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $d/passwd
+}"
+		userdb="userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=/nonexistent
+}"
+	fi
 	if [ -f "$MW_BUILDDIR/dovecot-plugin/libauthdb_mailward.so" ]; then
-		cp -a "$MWT_AUTH_MODULE_DIR" "$d/auth-modules"
-		cp "$MW_BUILDDIR/dovecot-plugin/libauthdb_mailward.so" \
-			"$d/auth-modules/"
-		mount --bind "$d/auth-modules" "$MWT_AUTH_MODULE_DIR" || return 1
-		passdb_mailward="passdb {
+		mwt_dovecot_module_copy auth libauthdb_mailward.so || return 1
+		if mwt_dovecot_24; then
+			# the config process must know the passdb's settings
+			[ -d "$MWT_DOVECOT_MODULE_DIR/settings" ] || {
+				mwt_diag "no $MWT_DOVECOT_MODULE_DIR/settings to mount over"
+				return 1
+			}
+			mwt_dovecot_module_copy settings libmailward_settings.so ||
+				return 1
+			passdb_mailward="passdb mailward {
+  mailward_policy = $1
+  mailward_nodelay = yes
+}"
+		else
+			passdb_mailward="passdb {
   driver = mailward
   args = nodelay $1
 }"
+		fi
 	fi
 	cat >"$d/dovecot.conf" <<EOT
+$header
 # private test instance: SASL for the private Postfix, nothing else
 base_dir = $d/run
 state_dir = $d/state
 instance_name = mailward-sasl-$$
 log_path = $d/dovecot.log
-protocols = none
+$protocols
 shutdown_clients = yes
 default_internal_user = dovecot
 default_internal_group = dovecot
@@ -118,18 +177,12 @@ default_login_user = dovenull
 ssl = no
 # Postfix holds the TLS session and tells Dovecot ("secured"); the
 # policy decides about cleartext.
-disable_plaintext_auth = no
+$cleartext
 auth_mechanisms = plain login
 auth_verbose = yes
 $passdb_mailward
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $d/passwd
-}
-userdb {
-  driver = static
-  args = uid=dovecot gid=dovecot home=/nonexistent
-}
+$passdb
+$userdb
 service auth {
   unix_listener $MWT_TMP/auth-socket {
     mode = 0666

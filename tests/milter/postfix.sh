@@ -30,6 +30,27 @@ mwt_check "the milter starts" \
 mwt_check "the private Postfix starts" \
 	mwt_postfix_start "inet:127.0.0.1:$MILTER_PORT"
 
+# The milter reads these macros; Postfix sends them by default (3.7 and
+# 3.10 alike).  A release that dropped one from its defaults would leave
+# the milter without that fact, so check the Postfix under test.
+milter_macros_sent() {
+	sent=" $(postconf -c "$MWT_TMP/postfix-etc" -h milter_connect_macros \
+		milter_helo_macros milter_mail_macros | tr '\n' ' ') "
+	missing=
+	for m in '{daemon_name}' '{daemon_addr}' '{tls_version}' \
+		 '{cipher_bits}' '{cert_subject}' '{cert_issuer}' \
+		 '{auth_type}' '{auth_authen}'; do
+		case $sent in
+		*" $m "*) ;;
+		*) missing="$missing $m" ;;
+		esac
+	done
+	[ -z "$missing" ] || mwt_diag "not sent:$missing"
+	[ -z "$missing" ]
+}
+mwt_check "Postfix $(postconf -c "$MWT_TMP/postfix-etc" -h mail_version) sends every macro the milter reads" \
+	milter_macros_sent
+
 # send NAME PORT SWAKS-ARGS...: one SMTP session, its transcript in
 # $MWT_TMP/NAME.out.
 send() {

@@ -92,7 +92,7 @@ submit() {
 		--helo client.example --auth PLAIN \
 		--auth-user alice@example.org --auth-password secret \
 		--from alice@example.org --to bob@example.net \
-		--data "$MWT_TMP/corpus/$name.eml" --timeout 60 \
+		--data "@$MWT_TMP/corpus/$name.eml" --timeout 60 \
 		>"$MWT_TMP/$name.swaks" 2>&1
 }
 
