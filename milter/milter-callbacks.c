@@ -13,6 +13,8 @@
 #include "milter-config.h"
 #include "milter-log.h"
 #include "milter-processor.h"
+#include "milter-sender.h"
+#include "milter-tlsrequired.h"
 
 /* Macros we ask Postfix for.  The TLS facts come again with MAIL, not
    only with HELO: a client may send MAIL right after STARTTLS without a
@@ -20,8 +22,9 @@
    session. */
 static char mwm_connect_macros[] = "{daemon_name} {daemon_addr} {client_resolve}";
 static char mwm_mail_macros[] =
-	"i {auth_type} {auth_authen} {tls_version} {cipher} {cipher_bits} "
-	"{cert_subject} {cert_issuer}";
+	"i {auth_type} {auth_authen} {mail_addr} {tls_version} {cipher} "
+	"{cipher_bits} {cert_subject} {cert_issuer}";
+static char mwm_rcpt_macros[] = "{rcpt_addr}";
 static char mwm_eom_macros[] = "i";
 
 static struct mwm_conn *mwm_conn_get(SMFICTX *ctx)
@@ -73,21 +76,10 @@ static void mwm_msg_free(struct mwm_msg **_msg)
    of memory). */
 static int mwm_msg_init(SMFICTX *ctx, struct mwm_msg *msg, const char *arg)
 {
-	const char *bits, *version, *at;
-	size_t len;
+	const char *bits, *version;
 
-	/* Postfix sends the address as the client wrote it, in <>. */
-	if (*arg == '<')
-		arg++;
-	len = strlen(arg);
-	if (len > 0 && arg[len - 1] == '>')
-		len--;
-	msg->sender = strndup(arg, len);
-	if (msg->sender == NULL)
+	if (mwm_sender_init(ctx, msg, arg) < 0)
 		return -1;
-	at = strrchr(msg->sender, '@');
-	if (at != NULL && at[1] != '\0')
-		msg->sender_domain = at + 1;
 
 	version = smfi_getsymval(ctx, "{tls_version}");
 	msg->tls.state = version != NULL && *version != '\0' ?
@@ -118,8 +110,13 @@ static int mwm_msg_init(SMFICTX *ctx, struct mwm_msg *msg, const char *arg)
 static sfsistat mwm_processor_failed(SMFICTX *ctx, const struct mwm_msg *msg,
 				     const char *processor)
 {
-	mwm_log(LOG_ERR, "%s: %s failed; mail is tempfailed",
-		msg->queue_id != NULL ? msg->queue_id : "NOQUEUE", processor);
+	const char *why = mwm_processors_error(msg, processor);
+
+	/* Every tempfail says why: the processor's own reason (a full
+	   spool disk, say) when it has one. */
+	mwm_log(LOG_ERR, "%s: %s failed%s%s; mail is tempfailed",
+		msg->queue_id != NULL ? msg->queue_id : "NOQUEUE", processor,
+		why != NULL ? ": " : "", why != NULL ? why : "");
 	(void)smfi_setreply(ctx, "451", "4.3.0",
 			    "Local error in processing; try again later");
 	return SMFIS_TEMPFAIL;
@@ -143,6 +140,7 @@ static int mwm_request_macros(SMFICTX *ctx, unsigned long f0)
 	if ((f0 & SMFIF_SETSYMLIST) == 0 ||
 	    smfi_setsymlist(ctx, SMFIM_CONNECT, mwm_connect_macros) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_ENVFROM, mwm_mail_macros) != MI_SUCCESS ||
+	    smfi_setsymlist(ctx, SMFIM_ENVRCPT, mwm_rcpt_macros) != MI_SUCCESS ||
 	    smfi_setsymlist(ctx, SMFIM_EOM, mwm_eom_macros) != MI_SUCCESS)
 		return -1;
 	return 0;
@@ -153,9 +151,14 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			      unsigned long *pf0, unsigned long *pf1,
 			      unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long actions = mwm_processor_actions();
-	unsigned long skip = SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN;
+	/* SMFIF_CHGHDRS: removing TLS-Required (milter-tlsrequired.c). */
+	unsigned long actions = mwm_processor_actions() | SMFIF_CHGHDRS;
+	unsigned long skip = SMFIP_NODATA | SMFIP_NOUNKNOWN;
+	struct mw_policy *policy = mwm_config_acquire();
+	bool tlsreq = mwm_tlsreq_wanted(policy);
 	struct mwm_conn *conn;
+
+	mw_policy_unref(&policy);
 
 	if ((f0 & actions) != actions) {
 		mwm_log(LOG_ERR, "the MTA lacks milter actions 0x%lx",
@@ -175,9 +178,14 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		mwm_log(LOG_DEBUG, "the MTA takes no macro lists");
 	}
 	/* Without message processors nothing reads the content: keep
-	   headers and body off the socket. */
+	   headers and body off the socket; recipients and headers are
+	   needed only for mail to partners. */
+	if (!tlsreq)
+		skip |= SMFIP_NORCPT;
 	if (mwm_processor_count() == 0)
-		skip |= SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY;
+		skip |= SMFIP_NOBODY;
+	if (mwm_processor_count() == 0 && !tlsreq)
+		skip |= SMFIP_NOHDRS | SMFIP_NOEOH;
 
 	/* The session starts here rather than at connect, so that the
 	   connect step can do without a reply: one round trip less per
@@ -220,8 +228,12 @@ static sfsistat mwm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	if (conn->service == NULL) {
 		/* A Postfix service the policy does not name: accepted at
 		   connect, or at MAIL FROM when connect has no reply. */
+		char host[MWM_LOG_FIELD_SIZE];
+
 		mwm_log(LOG_DEBUG, "connect from %s: daemon name %s is not in the policy",
-			hostname, daemon_name != NULL ? daemon_name : "(none)");
+			mwm_log_field(hostname != NULL ? hostname : "", host,
+				      sizeof(host)),
+			daemon_name != NULL ? daemon_name : "(none)");
 		return mwm_connect_reply(conn, SMFIS_ACCEPT);
 	}
 
@@ -277,6 +289,9 @@ static sfsistat mwm_envfrom(SMFICTX *ctx, char **argv)
 	if (mwm_msg_init(ctx, conn->msg, argv[0] != NULL ? argv[0] : "") < 0)
 		return mwm_tempfail(ctx, "MAIL FROM", "out of memory");
 
+	mwm_check_sender(conn->msg, &res);
+	if (res.status != SMFIS_CONTINUE)
+		return mwm_reply(ctx, conn, conn->msg, &res);
 	mwm_check_access(conn, conn->msg, &res);
 	if (res.status != SMFIS_CONTINUE)
 		return mwm_reply(ctx, conn, conn->msg, &res);
@@ -286,7 +301,8 @@ static sfsistat mwm_envfrom(SMFICTX *ctx, char **argv)
 
 	if (mwm_processors_begin(conn->msg, &failed) < 0)
 		return mwm_processor_failed(ctx, conn->msg, failed);
-	if (!mwm_processors_joined(conn->msg)) {
+	if (!mwm_processors_joined(conn->msg) &&
+	    !mwm_tlsreq_wanted(conn->policy)) {
 		/* Nothing more to do for this message: saying so spares
 		   Postfix the end-of-message round trip.  The next MAIL FROM
 		   of the session comes to us again. */
@@ -296,23 +312,52 @@ static sfsistat mwm_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+static sfsistat mwm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mwm_msg *msg = mwm_msg_get(ctx);
+	const char *rcpt = smfi_getsymval(ctx, "{rcpt_addr}");
+
+	if (msg == NULL)
+		return SMFIS_CONTINUE;
+	if (rcpt == NULL)
+		rcpt = argv[0] != NULL ? argv[0] : "";
+	mwm_tlsreq_rcpt(msg, rcpt);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat mwm_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct mwm_msg *msg = mwm_msg_get(ctx);
 	const char *failed;
 
-	if (msg != NULL && mwm_processors_header(msg, name, value, &failed) < 0)
+	if (msg == NULL)
+		return SMFIS_CONTINUE;
+	mwm_tlsreq_header(msg, name);
+	if (mwm_processors_header(msg, name, value, &failed) < 0)
 		return mwm_processor_failed(ctx, msg, failed);
 	return SMFIS_CONTINUE;
 }
 
 static sfsistat mwm_eoh(SMFICTX *ctx)
 {
+	struct mwm_conn *conn = mwm_conn_get(ctx);
 	struct mwm_msg *msg = mwm_msg_get(ctx);
 	const char *failed;
 
-	if (msg != NULL && mwm_processors_eoh(msg, &failed) < 0)
+	if (msg == NULL)
+		return SMFIS_CONTINUE;
+	if (mwm_tlsreq_eoh(ctx, msg) == SMFIS_REJECT) {
+		mwm_msg_free(&conn->msg);
+		return SMFIS_REJECT;
+	}
+	if (mwm_processors_eoh(msg, &failed) < 0)
 		return mwm_processor_failed(ctx, msg, failed);
+	if (!mwm_processors_joined(msg) && !mwm_tlsreq_pending(msg)) {
+		/* Kept only to look at the header: the body and the end
+		   of the message are not needed. */
+		mwm_msg_free(&conn->msg);
+		return SMFIS_ACCEPT;
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -339,6 +384,8 @@ static sfsistat mwm_eom(SMFICTX *ctx)
 	    mwm_macro_dup(ctx, "i", &msg->queue_id) < 0)
 		return mwm_tempfail(ctx, "end of message", "out of memory");
 
+	if (mwm_tlsreq_eom(ctx, msg, &failed) < 0)
+		return mwm_tempfail(ctx, "end of message", failed);
 	/* Message processors (S/MIME signing) change the message here,
 	   after every check has passed. */
 	if (mwm_processors_eom(msg, ctx, &failed) < 0)
@@ -376,6 +423,7 @@ struct smfiDesc mwm_milter_desc = {
 	.xxfi_flags = 0,	/* negotiated in mwm_negotiate() */
 	.xxfi_connect = mwm_connect,
 	.xxfi_envfrom = mwm_envfrom,
+	.xxfi_envrcpt = mwm_envrcpt,
 	.xxfi_header = mwm_header,
 	.xxfi_eoh = mwm_eoh,
 	.xxfi_body = mwm_body,

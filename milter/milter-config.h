@@ -8,8 +8,9 @@
 /*
  * The current policy, replaced as a whole on reload.
  *
- * Each SMTP session takes a reference when the client connects and drops
- * it when the connection closes, so a session finishes on the policy it
+ * Each SMTP session takes a reference when Postfix reports the connection
+ * (with its first MAIL FROM, see milter.h) and drops it when the
+ * connection closes, so a session finishes on the policy it
  * started with; the old policy is freed by whichever of the reload and the
  * last session drops the last reference.
  */

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,6 +19,7 @@
 
 #include "milter-daemon.h"
 #include "milter-log.h"
+#include "milter-watchdog.h"
 
 /* A worker that dies sooner than this after its start is restarted only
    after a pause, so a crash loop does not spin. */
@@ -138,31 +141,60 @@ int mwm_daemon_detach(const char **error_r)
 	return 0;
 }
 
-int mwm_pidfile_write(const char *path, const char **error_r)
+int mwm_pidfile_open(const char *path, int *fd_r, const char **error_r)
 {
-	FILE *f = fopen(path, "w");
+	char buf[32];
+	ssize_t n;
+	int fd;
 
-	if (f == NULL) {
-		*error_r = mwm_error("cannot create pid file %s", path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		*error_r = mwm_error("cannot open pid file %s", path);
 		return -1;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) != 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			*error_r = mwm_error("cannot lock pid file %s", path);
+		} else {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			errno = EEXIST;
+			*error_r = mwm_error("already running (pid %s holds %s)",
+					     buf[0] != '\0' ? buf : "?", path);
+		}
+		close(fd);
+		return -1;
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+int mwm_pidfile_write(int fd, const char *path, const char **error_r)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
 		*error_r = mwm_error("cannot write pid file %s", path);
 		return -1;
 	}
 	return 0;
 }
 
-void mwm_pidfile_remove(const char *path)
+void mwm_pidfile_remove(int fd, const char *path)
 {
+	/* Unlinked while still locked, so that a new instance never
+	   loses its file to this one. */
 	if (unlink(path) < 0 && errno != ENOENT)
 		mwm_log(LOG_WARNING, "cannot remove pid file %s: %s", path,
 			strerror(errno));
+	close(fd);
 }
 
 static pid_t mwm_worker_start(int (*worker)(void))
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 
 	if (pid < 0) {
@@ -178,50 +210,108 @@ static pid_t mwm_worker_start(int (*worker)(void))
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
 		(void)pthread_sigmask(SIG_UNBLOCK, &chld, NULL);
+		(void)signal(SIGPIPE, SIG_DFL);
+		/* A worker never outlives its supervisor: it would serve on
+		   unwatched, holding the locks a restart needs. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(1);
 		_exit(worker());
 	}
 	return pid;
 }
 
-int mwm_daemon_supervise(int (*worker)(void), void (*reload)(void))
+static void mwm_log_worker_exit(pid_t child, int status)
 {
+	if (WIFSIGNALED(status))
+		mwm_log(LOG_ERR, "worker %ld killed by signal %d; restarting",
+			(long)child, WTERMSIG(status));
+	else if (WEXITSTATUS(status) == 0)
+		/* libmilter stops on SIGHUP, SIGTERM or SIGINT: someone sent
+		   one to the worker rather than to the supervisor. */
+		mwm_log(LOG_WARNING, "worker %ld stopped on a signal sent to it; "
+			"restarting with the current policy (signal the "
+			"supervisor to reload or stop)", (long)child);
+	else
+		mwm_log(LOG_ERR, "worker %ld exited with status %d; restarting",
+			(long)child, WEXITSTATUS(status));
+}
+
+/* Probes the worker when its heartbeat is due; returns the seconds until
+   the next one. */
+static int mwm_supervisor_watchdog(const struct mwm_supervision *sv,
+				   pid_t child, time_t started,
+				   time_t *last_r)
+{
+	time_t now = time(NULL);
+	time_t since = now - (*last_r > started ? *last_r : started);
+	char error[256];
+
+	if (since < sv->heartbeat_secs)
+		return (int)(sv->heartbeat_secs - since);
+	*last_r = now;
+	if (mwm_watchdog_probe(sv->socket, sv->heartbeat_secs * 1000,
+			       error, sizeof(error)) == 0)
+		return sv->heartbeat_secs;
+	mwm_log(LOG_ERR, "worker %ld missed its heartbeat (%s); killing it",
+		(long)child, error);
+	(void)kill(child, SIGKILL);
+	return sv->heartbeat_secs;
+}
+
+int mwm_daemon_supervise(const struct mwm_supervision *sv)
+{
+	struct timespec wait;
 	sigset_t set;
 	pid_t child;
-	time_t started;
+	time_t started, last_probe = 0;
 	bool stopping = false;
 	int sig, status;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGCHLD);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
 		mwm_log(LOG_ERR, "pthread_sigmask failed");
 		return 1;
 	}
+	/* The heartbeat writes to sockets whose worker may be gone. */
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	started = time(NULL);
-	child = mwm_worker_start(worker);
+	child = mwm_worker_start(sv->worker);
 	if (child < 0)
 		return 1;
 
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		wait.tv_sec = 3600;
+		wait.tv_nsec = 0;
+		if (sv->heartbeat_secs > 0 && !stopping)
+			wait.tv_sec = mwm_supervisor_watchdog(sv, child, started,
+							      &last_probe);
+		sig = sigtimedwait(&set, NULL, &wait);
+		if (sig < 0)
 			continue;
 		switch (sig) {
 		case SIGHUP:
 		case SIGUSR1:
 			if (stopping)
 				break;
-			reload();
+			sv->reload();
 			if (kill(child, SIGUSR1) < 0)
 				mwm_log(LOG_ERR, "cannot signal worker %ld: %s",
 					(long)child, strerror(errno));
 			break;
+		case SIGUSR2:
+			mwm_log(LOG_INFO, "SIGUSR2 ignored (SIGHUP reloads, SIGTERM stops)");
+			break;
 		case SIGTERM:
 		case SIGINT:
+		case SIGQUIT:
 			if (!stopping) {
 				mwm_log(LOG_INFO, "stopping");
 				stopping = true;
@@ -232,16 +322,14 @@ int mwm_daemon_supervise(int (*worker)(void), void (*reload)(void))
 			while (waitpid(child, &status, WNOHANG) == child) {
 				if (stopping)
 					return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-				if (WIFSIGNALED(status))
-					mwm_log(LOG_ERR, "worker %ld killed by signal %d; restarting",
-						(long)child, WTERMSIG(status));
-				else
-					mwm_log(LOG_ERR, "worker %ld exited with status %d; restarting",
-						(long)child, WEXITSTATUS(status));
+				mwm_log_worker_exit(child, status);
 				if (time(NULL) - started < MWM_RESTART_PAUSE_SECS)
 					sleep(MWM_RESTART_PAUSE_SECS);
+				/* A new worker starts from the newest good
+				   policy, as after SIGHUP. */
+				sv->reload();
 				started = time(NULL);
-				child = mwm_worker_start(worker);
+				child = mwm_worker_start(sv->worker);
 				if (child < 0)
 					return 1;
 			}

@@ -17,18 +17,38 @@ int mwm_daemon_drop_privileges(const char *user, uid_t uid, gid_t gid,
    session with stdio on /dev/null. */
 int mwm_daemon_detach(const char **error_r);
 
-int mwm_pidfile_write(const char *path, const char **error_r);
-void mwm_pidfile_remove(const char *path);
+/* The pid file, opened and locked before the daemon detaches: a second
+   instance with the same file is refused (the message names the pid that
+   holds it).  The pid is written once it is final; the file is removed
+   at exit, still locked. */
+int mwm_pidfile_open(const char *path, int *fd_r, const char **error_r);
+int mwm_pidfile_write(int fd, const char *path, const char **error_r);
+void mwm_pidfile_remove(int fd, const char *path);
+
+struct mwm_supervision {
+	int (*worker)(void);
+	/* Runs in the supervisor on SIGHUP and before a new worker starts,
+	   so that a new worker starts from the last good policy rather than
+	   the one of start-up. */
+	void (*reload)(void);
+	/* The heartbeat (milter-watchdog.h): every heartbeat_secs the
+	   supervisor negotiates with the worker on socket, and kills and
+	   restarts a worker that does not answer within as long.  0: off. */
+	const char *socket;
+	int heartbeat_secs;
+};
 
 /*
- * Runs worker() in a child process and stays as its supervisor, because
- * libmilter treats SIGHUP as "stop": the supervisor turns SIGHUP into
- * SIGUSR1 for the worker, passes SIGTERM and SIGINT on, and starts a new
- * worker if one dies on its own (Postfix tempfails mail meanwhile).
- * reload() runs in the supervisor on SIGHUP too, so that a new worker
- * starts from the last good policy rather than the one of start-up.
- * Returns the exit status for the daemon.
+ * Runs the worker in a child process and stays as its supervisor, because
+ * libmilter treats SIGHUP as "stop".  Signals to the supervisor: SIGHUP
+ * and SIGUSR1 reload (the worker gets SIGUSR1), SIGTERM, SIGINT and
+ * SIGQUIT stop, SIGUSR2 is ignored.  A worker that ends on its own (a
+ * crash, SIGKILL, or libmilter stopping on a SIGHUP or SIGTERM sent to
+ * the worker itself), or that misses its heartbeat, is replaced; the
+ * socket stays in place meanwhile (milter-socket.h) and Postfix tempfails
+ * what the old worker had in flight.  Returns the exit status for the
+ * daemon.
  */
-int mwm_daemon_supervise(int (*worker)(void), void (*reload)(void));
+int mwm_daemon_supervise(const struct mwm_supervision *sv);
 
 #endif

@@ -15,6 +15,7 @@
 #include "milter-daemon.h"
 #include "milter-log.h"
 #include "milter-processor.h"
+#include "milter-socket.h"
 
 #ifndef SYSCONFDIR
 #  define SYSCONFDIR "/etc"
@@ -39,6 +40,7 @@ struct mwm_options {
 	const char *user;
 	const char *pidfile;
 	int timeout_secs;
+	int heartbeat_secs;
 	bool foreground;
 	bool syslog;
 	bool debug;
@@ -49,12 +51,14 @@ static void mwm_usage(FILE *out)
 {
 	fprintf(out,
 "usage: " MWM_NAME " [-fsdn] [-c policy] [-p socket] [-u user[:group]]\n"
-"                       [-P pidfile] [-T timeout]\n"
+"                       [-P pidfile] [-T timeout] [-W heartbeat]\n"
 "  -c policy   policy file (default " MWM_DEFAULT_POLICY ")\n"
 "  -p socket   unix:PATH or inet:PORT@HOST (default " MWM_DEFAULT_SOCKET ")\n"
 "  -u user     run as this user (required when started as root)\n"
 "  -P pidfile  write the supervisor's pid here\n"
 "  -T timeout  seconds to wait for the MTA (default 7210)\n"
+"  -W seconds  restart a worker that does not answer for this long\n"
+"              (default 10; 0 turns the heartbeat off)\n"
 "  -f          stay in the foreground and log to stderr\n"
 "  -s          log to syslog even in the foreground\n"
 "  -d          debug logging\n"
@@ -90,8 +94,9 @@ static int mwm_options_parse(int argc, char **argv, struct mwm_options *opts)
 		.policy_path = MWM_DEFAULT_POLICY,
 		.socket = MWM_DEFAULT_SOCKET,
 		.timeout_secs = 7210,
+		.heartbeat_secs = 10,
 	};
-	while ((c = getopt(argc, argv, "c:p:u:P:T:fsdnVh")) != -1) {
+	while ((c = getopt(argc, argv, "c:p:u:P:T:W:fsdnVh")) != -1) {
 		switch (c) {
 		case 'c': opts->policy_path = optarg; break;
 		case 'p': opts->socket = optarg; break;
@@ -106,6 +111,17 @@ static int mwm_options_parse(int argc, char **argv, struct mwm_options *opts)
 				return -1;
 			}
 			opts->timeout_secs = (int)n;
+			break;
+		}
+		case 'W': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0' || n < 0 || n > 3600) {
+				fprintf(stderr, MWM_NAME ": invalid heartbeat: %s\n", optarg);
+				return -1;
+			}
+			opts->heartbeat_secs = (int)n;
 			break;
 		}
 		case 'f': opts->foreground = true; break;
@@ -210,10 +226,15 @@ static void mwm_supervisor_reload(void)
 int main(int argc, char **argv)
 {
 	struct mwm_options opts;
+	struct mwm_socket sock;
+	struct mwm_supervision sv = {
+		.worker = mwm_worker,
+		.reload = mwm_supervisor_reload,
+	};
 	const char *error;
 	uid_t uid = 0;
 	gid_t gid = 0;
-	int status;
+	int status, pid_fd = -1;
 
 	if (mwm_options_parse(argc, argv, &opts) < 0) {
 		mwm_usage(stderr);
@@ -222,7 +243,10 @@ int main(int argc, char **argv)
 	if (opts.check_only)
 		return mwm_check_policy(opts.policy_path);
 
+	/* Until the daemon detaches, what goes wrong is said on stderr too:
+	   whoever started it sees why it did not start. */
 	mwm_log_init(opts.foreground && !opts.syslog, opts.debug);
+	mwm_log_startup(true);
 
 	if (opts.user != NULL) {
 		if (mwm_daemon_user_lookup(opts.user, &uid, &gid, &error) < 0 ||
@@ -241,35 +265,63 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
+	/* Locks first: a second instance must fail before it touches the
+	   first one's socket. */
+	if (opts.pidfile != NULL &&
+	    mwm_pidfile_open(opts.pidfile, &pid_fd, &error) < 0) {
+		mwm_log(LOG_ERR, "%s; not starting", error);
+		mwm_config_deinit();
+		return EX_TEMPFAIL;
+	}
+	if (mwm_socket_claim(opts.socket, &sock, &error) < 0) {
+		mwm_log(LOG_ERR, "%s; not starting", error);
+		if (pid_fd >= 0)
+			mwm_pidfile_remove(pid_fd, opts.pidfile);
+		mwm_config_deinit();
+		return EX_TEMPFAIL;
+	}
+
 	/* The socket is opened before detaching, so that a bad address
 	   fails the start rather than a later worker.  Postfix (another
 	   user) must be able to write to a unix socket: group members may. */
 	umask(007);
-	if (smfi_setconn((char *)opts.socket) != MI_SUCCESS ||
+	if (smfi_setconn(sock.listen_spec) != MI_SUCCESS ||
 	    smfi_settimeout(opts.timeout_secs) != MI_SUCCESS ||
 	    smfi_register(mwm_milter_desc) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS) {
-		mwm_log(LOG_ERR, "cannot listen on %s", opts.socket);
-		mwm_config_deinit();
-		return EX_UNAVAILABLE;
+		mwm_log(LOG_ERR, "cannot listen on %s (libmilter logs why to syslog)",
+			opts.socket);
+		status = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (mwm_socket_publish(&sock, &error) < 0) {
+		mwm_log(LOG_ERR, "%s", error);
+		status = EX_CANTCREAT;
+		goto out;
 	}
 
 	if (!opts.foreground && mwm_daemon_detach(&error) < 0) {
 		mwm_log(LOG_ERR, "%s", error);
-		return EX_OSERR;
+		status = EX_OSERR;
+		goto out;
 	}
-	if (opts.pidfile != NULL && mwm_pidfile_write(opts.pidfile, &error) < 0) {
+	mwm_log_startup(false);
+	if (pid_fd >= 0 && mwm_pidfile_write(pid_fd, opts.pidfile, &error) < 0) {
 		mwm_log(LOG_ERR, "%s", error);
-		return EX_CANTCREAT;
+		status = EX_CANTCREAT;
+		goto out;
 	}
 	mwm_log(LOG_INFO, "listening on %s with policy %s", opts.socket,
 		opts.policy_path);
 
-	status = mwm_daemon_supervise(mwm_worker, mwm_supervisor_reload);
-
-	if (opts.pidfile != NULL)
-		mwm_pidfile_remove(opts.pidfile);
-	mwm_config_deinit();
+	sv.socket = opts.socket;
+	sv.heartbeat_secs = opts.heartbeat_secs;
+	status = mwm_daemon_supervise(&sv);
 	mwm_log(LOG_INFO, "stopped");
+out:
+	mwm_socket_release(&sock);
+	if (pid_fd >= 0)
+		mwm_pidfile_remove(pid_fd, opts.pidfile);
+	mwm_config_deinit();
 	return status;
 }

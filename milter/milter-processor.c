@@ -147,6 +147,22 @@ int mwm_processors_eom(struct mwm_msg *msg, SMFICTX *smfi,
 	return 0;
 }
 
+const char *mwm_processors_error(const struct mwm_msg *msg,
+				 const char *failed)
+{
+	unsigned int i;
+
+	for (i = 0; msg->proc_ctx != NULL && mwm_processors[i] != NULL; i++) {
+		if (mwm_processors[i]->name == failed) {
+			if (!mwm_processor_joined(msg, i) ||
+			    mwm_processors[i]->error == NULL)
+				return NULL;
+			return mwm_processors[i]->error(msg->proc_ctx[i]);
+		}
+	}
+	return NULL;
+}
+
 bool mwm_processors_joined(const struct mwm_msg *msg)
 {
 	unsigned int i;

@@ -34,6 +34,10 @@ struct mwm_processor {
 	/* Always called for a non-NULL ctx: after eom, on abort, or when
 	   the connection closes. */
 	void (*msg_end)(void *ctx);
+	/* Optional: why the last step that returned -1 failed (for example
+	   "spooling failed: ...: No space left on device"), for the
+	   tempfail's log line; NULL if the processor has said so itself. */
+	const char *(*error)(void *ctx);
 
 	/* Optional.  Reads what the processor needs from a policy that has
 	   just loaded (key tables, maps), before the milter switches to it:
@@ -67,6 +71,10 @@ int mwm_processors_body(struct mwm_msg *msg, const unsigned char *data,
 			size_t size, const char **failed_r);
 int mwm_processors_eom(struct mwm_msg *msg, SMFICTX *smfi,
 		       const char **failed_r);
+/* The reason the processor named failed (as set in *failed_r) gave for
+   its failure in msg, or NULL. */
+const char *mwm_processors_error(const struct mwm_msg *msg,
+				 const char *failed);
 /* True if some processor takes part in msg. */
 bool mwm_processors_joined(const struct mwm_msg *msg);
 /* Ends every processor's part in msg and frees its slots. */

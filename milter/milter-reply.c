@@ -87,6 +87,7 @@ sfsistat mwm_reply(SMFICTX *ctx, const struct mwm_conn *conn,
 		   const struct mwm_msg *msg, const struct mwm_result *res)
 {
 	const struct mw_decision *dec = &res->dec;
+	char client[MWM_LOG_FIELD_SIZE], sender[MWM_LOG_FIELD_SIZE];
 
 	/* Without a custom reply Postfix would still refuse, with its
 	   generic text; the refusal itself never depends on this call. */
@@ -100,9 +101,11 @@ sfsistat mwm_reply(SMFICTX *ctx, const struct mwm_conn *conn,
 		"%s: %s: client=%s[%s], sender=<%s>, service=%s, rule=%s:%u \"%s\": %s; reply=%s %s %s",
 		msg != NULL && msg->queue_id != NULL ? msg->queue_id : "NOQUEUE",
 		res->status == SMFIS_TEMPFAIL ? "tempfail" : "reject",
-		conn->client_name != NULL ? conn->client_name : "unknown",
+		mwm_log_field(conn->client_name != NULL ? conn->client_name :
+			      "unknown", client, sizeof(client)),
 		conn->client_addr_str,
-		msg != NULL && msg->sender != NULL ? msg->sender : "",
+		mwm_log_field(msg != NULL && msg->sender != NULL ? msg->sender : "",
+			      sender, sizeof(sender)),
 		conn->service != NULL ? conn->service : "-",
 		dec->file != NULL ? dec->file : "(default)", dec->line,
 		dec->rule != NULL ? dec->rule : "", res->reason,

@@ -7,8 +7,11 @@
  * One libmilter session is one SMTP connection (struct mwm_conn); each
  * MAIL FROM starts a message (struct mwm_msg) that lives until the end of
  * the message, an abort, or the next MAIL FROM.  The connection holds a
- * reference to the policy that was current when the client connected, so a
- * reload never changes the rules under a session in flight.
+ * reference to the policy that was current when Postfix reported the
+ * connection, so a reload never changes the rules under a session in
+ * flight.  Because we ask no reply to connect, Postfix reports it with the
+ * session's first MAIL FROM: a session that has only said EHLO before a
+ * reload gets the new policy.
  */
 
 #include <stdbool.h>
@@ -22,7 +25,8 @@
 
 /* Per SMTP connection, from the milter negotiation to the close. */
 struct mwm_conn {
-	struct mw_policy *policy;	/* our reference, taken at connect */
+	/* Our reference, taken at connect (the first MAIL FROM). */
+	struct mw_policy *policy;
 	/* The MTA expects no reply to connect (SMFIP_NR_CONN), so the
 	   verdict about the service waits for MAIL FROM. */
 	bool connect_noreply;
@@ -59,12 +63,23 @@ struct mwm_tls {
    proc_ctx. */
 struct mwm_msg {
 	struct mwm_conn *conn;
-	char *sender;			/* envelope sender, without <> */
+	/* The envelope sender as Postfix queues it (milter-sender.c),
+	   without <>; the domain in canonical form (lower case, no
+	   trailing dot, A-labels). */
+	char *sender;
 	const char *sender_domain;	/* points into sender; NULL for <> */
+	/* Why the sender did not parse (then sender is the raw text and
+	   sender_domain NULL); NULL when it did. */
+	const char *sender_error;
 	char *queue_id;			/* NULL until Postfix sends {i} */
 	char *auth_type;		/* SASL mechanism, NULL if none */
 	char *auth_authen;		/* SASL login name, NULL if none */
 	struct mwm_tls tls;
+	/* milter-tlsrequired.c: the partner of the first recipient in a
+	   partner domain (NULL: none), and how many TLS-Required headers
+	   the message has. */
+	const struct mw_partner *to_partner;
+	unsigned int tls_required_count;
 	void **proc_ctx;		/* one slot per registered processor */
 };
 

@@ -6,17 +6,21 @@ include $(srcdir)/milter/smime/module.mk
 MILTER_SRCS = \
 	milter/milter-main.c \
 	milter/milter-daemon.c \
+	milter/milter-socket.c \
+	milter/milter-watchdog.c \
 	milter/milter-log.c \
 	milter/milter-config.c \
 	milter/milter-callbacks.c \
 	milter/milter-access.c \
 	milter/milter-partner.c \
+	milter/milter-sender.c \
+	milter/milter-tlsrequired.c \
 	milter/milter-reply.c \
 	milter/milter-processor.c
 
 MILTER_OBJS = $(MILTER_SRCS:%.c=$(B)/%.o)
 MILTER_BIN = $(B)/mailward-milter
-MILTER_LIBS = -lmilter -lpthread
+MILTER_LIBS = -lmilter -lpthread $(MW_MAILADDR_LIBS)
 
 # The same daemon with a test message processor, for the tests of the
 # processor hooks (tests/milter/test-processor.c).
@@ -34,6 +38,8 @@ UNINSTALL_TARGETS += uninstall-milter
 # private-Postfix integration suite and the daemon under valgrind only in
 # the normal one.
 TESTS += $(srcdir)/tests/milter/miltertest.sh $(srcdir)/tests/milter/postfix.sh \
+	$(srcdir)/tests/milter/daemon.sh $(srcdir)/tests/milter/outbound.sh \
+	$(srcdir)/tests/milter/partner-pin.sh \
 	$(srcdir)/tests/milter/valgrind.sh
 SAN_TESTS += $(srcdir)/tests/milter/miltertest.sh
 BENCH_TARGETS += bench-milter
@@ -42,8 +48,9 @@ BENCH_TARGETS += bench-milter
 # $(SMIME_LIB); the registry in milter-processor.c names them.
 $(B)/milter/milter-processor.o: EXTRA_CFLAGS += -I$(srcdir)/milter
 
-$(MILTER_BIN): $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB)
+$(MILTER_BIN): $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB) $(MW_MAILADDR_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_OBJS) $(SMIME_LIB) $(MW_POLICY_LIB) \
+		$(MW_MAILADDR_LIB) \
 		$(ALL_LDFLAGS) $(MILTER_LIBS) $(SMIME_LIBS)
 
 $(B)/tests/milter/milter-processor-test.o: $(srcdir)/milter/milter-processor.c
@@ -52,9 +59,23 @@ $(B)/tests/milter/milter-processor-test.o: $(srcdir)/milter/milter-processor.c
 
 $(B)/tests/milter/test-processor.o: EXTRA_CFLAGS += -I$(srcdir)/milter
 
-$(MILTER_TEST_BIN): $(MILTER_TEST_OBJS) $(MW_POLICY_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) \
+$(MILTER_TEST_BIN): $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) $(MW_MAILADDR_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(MILTER_TEST_OBJS) $(MW_POLICY_LIB) $(MW_MAILADDR_LIB) \
 		$(ALL_LDFLAGS) $(MILTER_LIBS)
+
+# Unit test of the address parser (shared/mw-mailaddr.c).
+MILTER_UNIT_BIN = $(B)/tests/milter/test-mailaddr
+ALL_TARGETS += $(MILTER_UNIT_BIN)
+SAN_TARGETS += $(MILTER_UNIT_BIN)
+TESTS += @B@/tests/milter/test-mailaddr
+SAN_TESTS += @B@/tests/milter/test-mailaddr
+
+$(B)/tests/milter/test-mailaddr.o: EXTRA_CFLAGS += -I$(srcdir)/tests/unit
+
+$(MILTER_UNIT_BIN): $(B)/tests/milter/test-mailaddr.o $(B)/tests/unit/test-common.o \
+		$(MW_MAILADDR_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/tests/unit/test-common.o \
+		$(MW_MAILADDR_LIB) $(ALL_LDFLAGS) $(MW_MAILADDR_LIBS)
 
 .PHONY: install-milter uninstall-milter bench-milter
 install-milter: $(MILTER_BIN)

@@ -18,6 +18,7 @@ POLICY_SRCS = \
 	shared/mw-print.c \
 	shared/mw-util.c \
 	shared/mw-validate-service.c \
+	shared/mw-validate-partner.c \
 	shared/mw-validator.c
 
 CLI_SRCS = \
@@ -40,6 +41,20 @@ AUDIT_SRCS = \
 AUDIT_LIBS = -lssl -lcrypto
 
 MW_POLICY_LIB = $(B)/shared/libmwpolicy.a
+
+# Mail addresses and canonical domains (mw-mailaddr.h), for the milter and
+# its S/MIME processor: a library of its own, because IDNA needs libidn2
+# and the policy module needs nothing.
+MAILADDR_SRCS = shared/mw-mailaddr.c
+MW_MAILADDR_LIB = $(B)/shared/libmwmailaddr.a
+MW_MAILADDR_LIBS = -lidn2
+ALL_TARGETS += $(MW_MAILADDR_LIB)
+SAN_TARGETS += $(MW_MAILADDR_LIB)
+
+$(MW_MAILADDR_LIB): $(MAILADDR_SRCS:%.c=$(B)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
 MAILWARD_BIN = $(B)/mailward
 
 POLICY_OBJS = $(POLICY_SRCS:%.c=$(B)/%.o)

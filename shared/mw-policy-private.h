@@ -145,6 +145,7 @@ extern const struct mw_keyword mw_partners_keywords[];
 extern const struct mw_keyword mw_yes_no_keywords[];
 extern const struct mw_keyword mw_on_error_keywords[];
 extern const struct mw_keyword mw_partner_on_fail_keywords[];
+extern const struct mw_keyword mw_tls_required_no_keywords[];
 extern const struct mw_keyword mw_smime_sign_keywords[];
 extern const struct mw_keyword mw_smime_on_error_keywords[];
 const char *mw_keyword_name(const struct mw_keyword *table, int value);

@@ -290,15 +290,34 @@ enum mw_partner_on_fail {
 	MW_PARTNER_TEMPFAIL,
 };
 
+/* What the milter does with an RFC 8689 "TLS-Required: no" header on
+   mail to a partner domain (Postfix 3.10 would otherwise send it without
+   the TLS that smtp_tls_policy_maps demands).  Refusing is the default:
+   Postfix 3.10 acts on the header as the message arrives, before a milter
+   can remove it, so removing restores the TLS policy only where Postfix
+   does not honour the header (before 3.10, or tls_required_enable = no). */
+enum mw_tls_required_no {
+	MW_TLS_REQUIRED_NO_REJECT = 0,
+	MW_TLS_REQUIRED_NO_REMOVE,
+};
+
 struct mw_partner {
 	const char *domain;
 	const char *const *cert_cn;	/* NULL-terminated glob patterns */
 	const char *const *issuer_cn;	/* NULL-terminated glob patterns */
 	enum mw_partner_on_fail on_fail;
 	const char *outbound_tls;	/* smtp_tls_policy_maps level */
-	const char *outbound_match;	/* NULL: Postfix's default */
+	/* NULL: Postfix's default.  Else in the TLS policy table's form:
+	   names joined by ':', fingerprints by '|'. */
+	const char *outbound_match;
 	const char *file;
 	unsigned int line;
+	enum mw_tls_required_no tls_required_no;
+	/* NULL-terminated fingerprints (hex bytes joined by ':') of the
+	   partner's client certificates or public keys, which "mailward
+	   partners -s" makes Postfix require with check_ccert_access; NULL:
+	   none pinned. */
+	const char *const *cert_fingerprint;
 };
 unsigned int mw_policy_partner_count(const struct mw_policy *policy);
 const struct mw_partner *

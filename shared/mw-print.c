@@ -106,9 +106,16 @@ static void mw_print_partner(FILE *out, const struct mw_partner *partner)
 		mw_print_list(out, "  ", "cert_cn", partner->cert_cn);
 	if (partner->issuer_cn != NULL)
 		mw_print_list(out, "  ", "issuer_cn", partner->issuer_cn);
+	if (partner->cert_fingerprint != NULL)
+		mw_print_list(out, "  ", "cert_fingerprint",
+			      partner->cert_fingerprint);
 	fprintf(out, "  on_fail = %s\n",
 		mw_keyword_name(mw_partner_on_fail_keywords, (int)partner->on_fail));
 	fprintf(out, "  outbound_tls = %s\n", partner->outbound_tls);
+	if (partner->tls_required_no != MW_TLS_REQUIRED_NO_REJECT)
+		fprintf(out, "  tls_required_no = %s\n",
+			mw_keyword_name(mw_tls_required_no_keywords,
+					(int)partner->tls_required_no));
 	if (partner->outbound_match != NULL) {
 		fputs("  outbound_match = ", out);
 		mw_print_word(out, partner->outbound_match);

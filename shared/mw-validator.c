@@ -440,7 +440,8 @@ static int mw_dns_setting(struct mw_validator *v, const struct mw_ast_node *node
 }
 
 static const char *const mw_partner_keys[] = {
-	"cert_cn", "issuer_cn", "on_fail", "outbound_tls", "outbound_match", NULL
+	"cert_cn", "issuer_cn", "on_fail", "outbound_tls", "outbound_match",
+	"tls_required_no", "cert_fingerprint", NULL
 };
 
 static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *node,
@@ -457,7 +458,15 @@ static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *
 	if (strcmp(key, "outbound_tls") == 0)
 		return mw_value_one_of(v, node, mw_outbound_levels, &partner->outbound_tls);
 	if (strcmp(key, "outbound_match") == 0)
-		return mw_value_string(v, node, &partner->outbound_match);
+		return 0;	/* mw_validate_outbound_match() */
+	if (strcmp(key, "cert_fingerprint") == 0)
+		return mw_value_fingerprints(v, node, &partner->cert_fingerprint);
+	if (strcmp(key, "tls_required_no") == 0) {
+		if (mw_value_keyword(v, node, mw_tls_required_no_keywords, &value) < 0)
+			return -1;
+		partner->tls_required_no = (enum mw_tls_required_no)value;
+		return 0;
+	}
 	if (mw_value_keyword(v, node, mw_partner_on_fail_keywords, &value) < 0)
 		return -1;
 	partner->on_fail = (enum mw_partner_on_fail)value;
@@ -541,6 +550,7 @@ static void mw_validate_partner(struct mw_validator *v, struct mw_partner_list *
 	partner.line = block->line;
 	mw_validate_assignments(v, block, "partner", mw_partner_keys,
 				mw_partner_setting, &partner);
+	mw_validate_outbound_match(v, block, &partner);
 	if (partner.cert_cn == NULL && partner.issuer_cn == NULL) {
 		mw_diag_warning(v->diags, block->file, block->line, block->column,
 			"partner %s names no cert_cn or issuer_cn: any certificate that Postfix trusts will do",

@@ -73,4 +73,13 @@ void mw_services_resolve(struct mw_validator *v,
 			 const struct mw_service_body *defaults,
 			 const struct mw_service_decl *decls, unsigned int count);
 
+/* mw-validate-partner.c: outbound_match, after the partner's other
+   settings (it depends on outbound_tls). */
+void mw_validate_outbound_match(struct mw_validator *v,
+				const struct mw_ast_node *block,
+				struct mw_partner *partner);
+/* Certificate fingerprints, one a word, in upper case. */
+int mw_value_fingerprints(struct mw_validator *v, const struct mw_ast_node *node,
+			  const char *const **values_r);
+
 #endif

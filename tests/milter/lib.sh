@@ -73,11 +73,26 @@ mwt_done() {
 # namespace of its own, once.  Dovecot loads auth modules only from the
 # directory it was built with; the namespace lets mwt_dovecot_sasl_start
 # put the module under test there without touching the system's copy.
+# With MWT_UNSHARE_NET=1, in a network namespace as well, with loopback
+# up: the test may then listen on well-known ports (a partner's MX on 25).
 mwt_unshare_mounts() {
 	if [ -z "${MWT_UNSHARED:-}" ]; then
+		if [ -n "${MWT_UNSHARE_NET:-}" ]; then
+			MWT_UNSHARED=1 exec unshare -m -n "$@"
+		fi
 		MWT_UNSHARED=1 exec unshare -m "$@"
 	fi
 	mount --make-rprivate /
+	[ -z "${MWT_UNSHARE_NET:-}" ] || ip link set lo up
+}
+
+# mwt_hosts "ADDR NAME..."...: an /etc/hosts of the test's own (needs
+# mwt_unshare_mounts), so that Postfix's smtp client finds names without
+# DNS.
+mwt_hosts() {
+	printf '%s\n' "127.0.0.1 localhost" "$@" >"$MWT_TMP/hosts"
+	chmod 644 "$MWT_TMP/hosts"
+	mount --bind "$MWT_TMP/hosts" /etc/hosts
 }
 
 MWT_DOVECOT_MODULE_DIR=/usr/lib/dovecot/modules
@@ -247,8 +262,10 @@ mwt_milter_start() {
 	rm -f "$MILTER_PIDFILE"
 	# MWT_MILTER_WRAPPER: a command to run the milter under (valgrind).
 	# shellcheck disable=SC2046,SC2086
+	# MWT_MILTER_ARGS: more options (-W 1).
 	${MWT_MILTER_WRAPPER:-} "$MILTER" -f -c "$1" -p "$2" \
-		-P "$MILTER_PIDFILE" $(mwt_user_args) >>"$MWT_TMP/milter.log" 2>&1 &
+		-P "$MILTER_PIDFILE" $(mwt_user_args) ${MWT_MILTER_ARGS:-} \
+		>>"$MWT_TMP/milter.log" 2>&1 &
 	MILTER_PID=$!
 	mwt_pids="$mwt_pids $MILTER_PID"
 	mwt_wait_for "${MWT_START_SECONDS:-10}" mwt_log_has_now " ready"
@@ -441,6 +458,9 @@ mwt_postfix_start() {
 		    -e "s|@PLAIN_PORT@|$MWT_PLAIN_PORT|g" \
 		    "$MWT_DIR/postfix/$f.in" >"$MWT_PFX_ETC/$f"
 	done
+	# MWT_POSTFIX_MAIN, MWT_POSTFIX_MASTER: a test's own lines.
+	printf '%s\n' "${MWT_POSTFIX_MAIN:-}" >>"$MWT_PFX_ETC/main.cf"
+	printf '%s\n' "${MWT_POSTFIX_MASTER:-}" >>"$MWT_PFX_ETC/master.cf"
 	chown postfix "$MWT_TMP/data"
 	mwt_cleanups="$mwt_cleanups mwt_postfix_stop"
 	postfix -c "$MWT_PFX_ETC" start >"$MWT_TMP/postfix-start.log" 2>&1 ||

@@ -84,10 +84,23 @@ mt_case mx-host-tempfail.lua "tempfail: client=unknown[192.0.2.9], sender=<x@exa
 mt_case mx-deny-net.lua "reply=554 5.7.1 Access denied"
 mt_case partner-ok.lua -
 mt_case partner-nocert.lua "reply=550 5.7.1 Mail from this sender domain requires the partner's TLS client certificate"
-mt_case partner-wrong-issuer.lua "sender=<ceo@CONTOSO.COM>, service=mx, rule=$POLICY:$(policy_line "partner contoso.com")"
+mt_case partner-wrong-issuer.lua "sender=<ceo@contoso.com>, service=mx, rule=$POLICY:$(policy_line "partner contoso.com")"
 mt_case partner-notls.lua "reply=550 5.7.10 Mail from this sender domain requires TLS"
 mt_case partner-tempfail.lua "tempfail: client=mail.fabrikam.com[198.51.100.8], sender=<ceo@fabrikam.com>"
 mt_case mx-nonpartner.lua -
+mt_case tls-required.lua "NOQUEUE: reject: TLS-Required header: sender=<alice@example.org>, rule=$POLICY:$(policy_line "partner fabrikam.com") \"partner fabrikam.com\": mail to partner domain fabrikam.com must keep its TLS policy (tls_required_no = reject)"
+mwt_check "tls-required.lua: the removal is logged" \
+	grep -qF "removed TLS-Required header: sender=<alice@example.org>, rule=$POLICY:$(policy_line "partner contoso.com") \"partner contoso.com\"" "$MWT_TMP/milter.log"
+mt_case partner-forms.lua "the sender address cannot be parsed: "
+forms_refused() {
+	[ "$(mwt_log_since_mark | grep -c 'sender=<[^ ]*@contoso.com>, service=mx, .*reply=550 5.7.10')" -eq 9 ] &&
+	[ "$(mwt_log_since_mark | grep -c 'reply=553 5.1.7 Sender address syntax not accepted')" -eq 4 ]
+}
+mwt_check "partner-forms.lua: nine partner refusals (550), four syntax refusals (553)" \
+	forms_refused
+mt_case log-escape.lua 'sender=<\x22\x1b\x5b31m\x0d\x0aclient\x3dx\x5b192.0.2.98\x5d\x22@contoso.com>, service=mx'
+mwt_check "log-escape.lua: no forged client= field and no raw control character" \
+	sh -c "! grep -q 'client=x\[192' '$MWT_TMP/milter.log' && ! grep -q \"\$(printf '\\033')\" '$MWT_TMP/milter.log'"
 mt_case mx-second-message.lua "sender=<ceo@contoso.com>, service=mx"
 if grep -q "reject:.*sender=<someone@example.org>" "$MWT_TMP/milter.log"; then
 	mwt_not_ok "accepted mail is not logged as a rejection"
@@ -169,6 +182,7 @@ mwt_check "the build with a test message processor starts" \
 	mwt_milter_start "$POLICY" "$SOCKET"
 mt_case processor.lua -
 mt_case processor-fail.lua "test-processor failed; mail is tempfailed"
+mt_case processor-fail-body.lua "test-processor failed: spooling failed: write: No space left on device; mail is tempfailed"
 mwt_milter_stop
 
 echo "1..$mwt_n"

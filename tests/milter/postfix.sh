@@ -144,6 +144,26 @@ esac
 send partner-no-tls "$MWT_MX_PORT" --from ceo@contoso.com
 refused partner-no-tls "550 5.7.10 Mail from this sender domain requires TLS"
 
+# Every spelling of a partner sender that Postfix queues as contoso.com
+# mail is judged as contoso.com mail (swaks adds the angle brackets).
+i=0
+for from in 'x@(c)contoso.com' 'x@contoso.com ' 'x@contoso.com(c)' \
+	'@a.example,@b.example:x@contoso.com' '"x y"@contoso.com' \
+	'"x@evil.example"@contoso.com' 'X@CONTOSO.COM' 'x@contoso.com.' \
+	'ceo%contoso.com' 'contoso.com!ceo' 'ceo%evil.example%contoso.com'; do
+	i=$((i + 1))
+	send "partner-form-$i" "$MWT_MX_PORT" --from "$from"
+	if grep -qF -- "<** 550 5.7.10 Mail from this sender domain requires TLS" \
+		"$MWT_TMP/partner-form-$i.out"; then
+		mwt_ok "MAIL FROM:<$from> in plaintext: 550 5.7.10"
+	else
+		mwt_not_ok "MAIL FROM:<$from> in plaintext: 550 5.7.10"
+		grep -E '^(<|->) ' "$MWT_TMP/partner-form-$i.out" | sed 's/^/# /'
+	fi
+done
+mwt_check "none of those messages was queued" \
+	sh -c "! grep -q 'queued as' '$MWT_TMP'/partner-form-*.out"
+
 mwt_log_mark
 send partner-no-cert "$MWT_MX_PORT" --from ceo@contoso.com --tls
 refused partner-no-cert "550 5.7.1 Mail from this sender domain requires the partner's TLS client certificate"

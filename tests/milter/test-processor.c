@@ -3,10 +3,14 @@
  * where S/MIME signing plugs in): it takes part in messages of
  * authenticated senders, counts headers and body bytes, and adds a header
  * with what it saw at the end of the message.  A message with a header
- * "X-Test-Fail" makes it fail, which must tempfail the message.
+ * "X-Test-Fail" makes it fail at the end, one with "X-Test-Fail-Body"
+ * fails on its body as a full spool disk would (ENOSPC); both must
+ * tempfail the message and log why.
  */
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -15,7 +19,8 @@
 struct test_processor {
 	unsigned int headers;
 	size_t body_bytes;
-	bool fail;
+	bool fail, fail_body;
+	char error[128];
 	const char *login;	/* points into the message */
 };
 
@@ -41,6 +46,8 @@ static int test_header(void *ctx, const char *name, const char *value)
 	tp->headers++;
 	if (strcasecmp(name, "X-Test-Fail") == 0)
 		tp->fail = true;
+	if (strcasecmp(name, "X-Test-Fail-Body") == 0)
+		tp->fail_body = true;
 	return 0;
 }
 
@@ -54,6 +61,11 @@ static int test_body(void *ctx, const unsigned char *data, size_t size)
 	struct test_processor *tp = ctx;
 
 	tp->body_bytes += size;
+	if (tp->fail_body) {
+		snprintf(tp->error, sizeof(tp->error),
+			 "spooling failed: write: %s", strerror(ENOSPC));
+		return -1;
+	}
 	return 0;
 }
 
@@ -70,6 +82,13 @@ static int test_eom(void *ctx, struct mwm_msg *msg, SMFICTX *smfi)
 		0 : -1;
 }
 
+static const char *test_error(void *ctx)
+{
+	struct test_processor *tp = ctx;
+
+	return tp->error[0] != '\0' ? tp->error : NULL;
+}
+
 static void test_end(void *ctx)
 {
 	free(ctx);
@@ -84,4 +103,5 @@ const struct mwm_processor mwm_test_processor = {
 	.body = test_body,
 	.eom = test_eom,
 	.msg_end = test_end,
+	.error = test_error,
 };

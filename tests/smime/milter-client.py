@@ -15,6 +15,7 @@ SMFIP_NOCONNECT, SMFIP_NOHELO, SMFIP_NOMAIL, SMFIP_NORCPT = 0x1, 0x2, 0x4, 0x8
 SMFIP_NOBODY, SMFIP_NOHDRS, SMFIP_NOEOH, SMFIP_NR_HDR = 0x10, 0x20, 0x40, 0x80
 SMFIP_NR_CONN, SMFIP_NR_MAIL, SMFIP_NR_EOH, SMFIP_NR_BODY = \
     0x1000, 0x4000, 0x40000, 0x80000
+SMFIP_NR_RCPT = 0x8000
 
 args = sys.argv[1:]
 daemon_name, raw_body = "ORIGINATING", False
@@ -97,6 +98,11 @@ if r == b"a":
     sys.exit(0)
 if r != b"c":
     sys.exit("MAIL: reply %r" % r)
+# A recipient, as Postfix sends one unless the milter skips the step.
+r = step(SMFIP_NORCPT, SMFIP_NR_RCPT, b"R", z("<bob@example.net>"),
+         ["{rcpt_addr}", "bob@example.net"])
+if r != b"c":
+    sys.exit("RCPT: reply %r" % r)
 
 raw = open(src, "rb").read()
 if not raw_body:

@@ -5,6 +5,6 @@ for _, cn in ipairs({ "mail.contoso.com", "mx7.contoso.com" }) do
 	local conn = mw_connect("MX", "mail.contoso.com", "198.51.100.7")
 	expect("MAIL with " .. cn,
 	       mw_mail(conn, "<ceo@contoso.com>", tls_macros(256, cn, "Contoso CA")),
-	       SMFIR_ACCEPT)
+	       SMFIR_CONTINUE)
 	mt.disconnect(conn)
 end

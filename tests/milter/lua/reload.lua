@@ -10,6 +10,6 @@ local new = mw_connect("MX", "[192.0.2.50]", "192.0.2.50")
 expect("MAIL on the new policy", mw_mail(new, "<x@example.org>", {}),
        SMFIR_REPLYCODE)
 expect("MAIL on the old policy", mw_mail(old, "<x@example.org>", {}),
-       SMFIR_ACCEPT)
+       SMFIR_CONTINUE)
 mt.disconnect(old)
 mt.disconnect(new)
