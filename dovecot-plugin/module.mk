@@ -66,8 +66,12 @@ $(DOVECOT_LOGIN_PLUGIN): $(DOVECOT_LOGIN_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_LOGIN_OBJS) \
 		$(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
+# The settings module is a table and calls no library, so the linker would
+# record no dependency at all; it names libc as every Debian shared object
+# must (lintian: shared-library-lacks-prerequisites).
 $(DOVECOT_SETTINGS_MODULE): $(DOVECOT_SETTINGS_OBJS)
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_SETTINGS_OBJS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_SETTINGS_OBJS) $(ALL_LDFLAGS) \
+		-Wl,--no-as-needed -lc
 
 # The conf.d snippet only includes (commented out) the file with the
 # settings, which is installed with the modules and goes away with them,

@@ -93,6 +93,22 @@ static void fuzz_make_key(void)
 	EVP_PKEY_free(pkey);
 }
 
+/* The directory goes when the fuzzer exits. */
+static void fuzz_cleanup(void)
+{
+	static const char *const names[] = {
+		"t.keys", "cert.pem", "key.pem", "link.pem",
+	};
+	char path[400];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, names[i]);
+		unlink(path);
+	}
+	rmdir(fuzz_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -102,6 +118,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(fuzz_dir) == NULL)
 		fuzz_die("mkdtemp failed");
 	chmod(fuzz_dir, 0755);
+	atexit(fuzz_cleanup);
 	snprintf(fuzz_table, sizeof(fuzz_table), "%s/t.keys", fuzz_dir);
 	fuzz_make_key();
 	return 0;

@@ -19,8 +19,9 @@
 #
 # Needs root, network access to the mirror for the first part,
 # debootstrap, dpkg-buildpackage, lintian, miltertest and python3.
-# MW_PACKAGE_KEEP_BASE=1 reuses the root made by an earlier run of the
-# same suite (the packages are installed into a fresh copy of it).
+# MW_PACKAGE_KEEP_BASE=1 keeps the base root (debootstrap, Dovecot,
+# Postfix) for the next run of the same suite, which installs the packages
+# into a fresh copy of it; otherwise a run that passes removes its roots.
 set -u
 
 : "${MW_SRCDIR:?MW_SRCDIR is not set}"
@@ -512,4 +513,12 @@ MWT_N_BEFORE=$mwt_n unshare -n -m -p --fork --mount-proc \
 	"$0" --in-namespaces
 rc=$?
 mwt_diag "package test: $(($(date +%s) - started)) s"
-[ "$mwt_failures" -eq 0 ] && [ "$rc" -eq 0 ]
+# The roots take some 400 MB each: kept only for looking into a failure,
+# and the base root for MW_PACKAGE_KEEP_BASE.
+if [ "$mwt_failures" -eq 0 ] && [ "$rc" -eq 0 ]; then
+	rm -rf "$R"
+	[ -n "${MW_PACKAGE_KEEP_BASE:-}" ] || rm -rf "$BASE"
+	exit 0
+fi
+mwt_diag "the throw-away root is kept for a look: $R"
+exit 1
