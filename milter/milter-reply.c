@@ -37,6 +37,11 @@ static const struct mwm_reply_text mwm_reply_texts[] = {
 		"Mail from this sender domain requires TLS" },
 	[MW_CHECK_PARTNER_CERT] = { "550", "7.1",
 		"Mail from this sender domain requires the partner's TLS client certificate" },
+	/* Only the login side asks before the host name is known; should a
+	   decision ever come back pending here, the client's password must
+	   still travel encrypted. */
+	[MW_CHECK_HOST_PENDING] = { "538", "7.11",
+		"Encryption required for requested authentication mechanism" },
 };
 
 void mwm_result_set(struct mwm_result *res, const struct mw_decision *dec,

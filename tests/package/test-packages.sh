@@ -258,7 +258,7 @@ in_namespaces() {
 			[ "$rc" -le 1 ]
 		in_root mailward audit --json >"$W/audit.json" 2>/dev/null
 		mwt_check "mailward audit --json prints JSON" \
-			python3 -m json.tool "$W/audit.json" >/dev/null
+			sh -c "python3 -m json.tool '$W/audit.json' >/dev/null"
 	else
 		mwt_diag "mailward audit: not in this version yet"
 	fi
