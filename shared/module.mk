@@ -16,6 +16,7 @@ POLICY_SRCS = \
 	shared/mw-parser.c \
 	shared/mw-policy.c \
 	shared/mw-print.c \
+	shared/mw-snapshot.c \
 	shared/mw-util.c \
 	shared/mw-validate-service.c \
 	shared/mw-validate-partner.c \

@@ -18,6 +18,12 @@ struct mw_range6 {
 	struct mw_u128 first, last;
 };
 
+/* The snapshot maps these as they are (mw_addrset_wrap()). */
+_Static_assert(sizeof(struct mw_range4) == MW_ADDRSET_RANGE4_SIZE,
+	       "range4 layout");
+_Static_assert(sizeof(struct mw_range6) == MW_ADDRSET_RANGE6_SIZE,
+	       "range6 layout");
+
 struct mw_addrset {
 	const struct mw_range4 *v4;
 	const struct mw_range6 *v6;
@@ -237,6 +243,31 @@ bool mw_addrset_contains(const struct mw_addrset *set,
 		return lo > 0 && mw_u128_cmp(a, set->v6[lo - 1].last) <= 0;
 	}
 	return false;
+}
+
+void mw_addrset_ranges(const struct mw_addrset *set,
+		       const void **v4_r, unsigned int *v4_count_r,
+		       const void **v6_r, unsigned int *v6_count_r)
+{
+	*v4_r = set->v4;
+	*v4_count_r = set->v4_count;
+	*v6_r = set->v6;
+	*v6_count_r = set->v6_count;
+}
+
+struct mw_addrset *mw_addrset_wrap(struct mw_arena *arena,
+				   const void *v4, unsigned int v4_count,
+				   const void *v6, unsigned int v6_count,
+				   unsigned int entry_count)
+{
+	struct mw_addrset *set = MW_ARENA_NEW(arena, struct mw_addrset, 1);
+
+	set->v4 = v4;
+	set->v4_count = v4_count;
+	set->v6 = v6;
+	set->v6_count = v6_count;
+	set->entry_count = entry_count;
+	return set;
 }
 
 unsigned int mw_addrset_entry_count(const struct mw_addrset *set)

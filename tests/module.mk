@@ -1,7 +1,8 @@
 # Unit tests of the policy module, the golden parser tests, the fuzz
 # target and the decision benchmark.
 
-UNIT_TESTS = test-addrset test-decide test-match test-decide-pending test-loader
+UNIT_TESTS = test-addrset test-decide test-match test-decide-pending test-loader \
+	test-snapshot
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
 
 ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide $(B)/tests/bench/bench-validate
