@@ -15,6 +15,26 @@
 
 #include "ssl-settings.h"
 #include "login-settings.h"
+#include "master-service.h"
+#include "master-service-settings.h"
+#include "settings.h"
+
+/* base_dir, where the login directory with the policy image is.
+   Returns NULL with error_r if the settings cannot be read. */
+static inline const char *
+mailward_login_base_dir(const char **error_r)
+{
+	const struct master_service_settings *set;
+	const char *base_dir;
+
+	if (settings_get(master_service_get_event(master_service),
+			 &master_service_setting_parser_info, 0,
+			 &set, error_r) < 0)
+		return NULL;
+	base_dir = t_strdup(set->base_dir);
+	settings_free(set);
+	return base_dir;
+}
 
 /* TLS, a local connection or one from login_trusted_networks */
 static inline bool mailward_login_secured(const struct client *client)
@@ -73,8 +93,16 @@ static inline void mailward_login_require_tls(struct client *client)
 
 #else
 
+#include "master-service.h"
 #include "master-service-ssl-settings.h"
+#include "master-service-settings.h"
 #include "login-settings.h"
+
+static inline const char *
+mailward_login_base_dir(const char **error_r ATTR_UNUSED)
+{
+	return master_service_settings_get(master_service)->base_dir;
+}
 
 static inline bool mailward_login_secured(const struct client *client)
 {

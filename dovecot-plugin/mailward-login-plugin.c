@@ -24,17 +24,18 @@
    never crosses the wire where some outcome forbids it.
 
      login_plugins = $login_plugins mailward_login            # 2.3
-     import_environment = $import_environment MAILWARD_CONF=/etc/mailward/mailward.conf
 
      login_plugins {                                         # 2.4
        mailward_login = yes
      }
-     import_environment {
-       MAILWARD_CONF = /etc/mailward/mailward.conf
-     }
 
-   The policy is read when the plugin loads, before the login process
-   chroots; MAILWARD_CONF overrides the default path. */
+   The login process never reads the policy file: it maps the image that
+   the passdb published in the login directory (mailward-snapshot.h), so
+   that it decides with the auth process's version, and a connection
+   costs the same whatever the size of the policy.  The directory is
+   opened when the plugin loads, before the chroot; a long-lived login
+   process (service_count = 0) checks with one fstatat() at each new
+   connection whether a new image was published, and maps it. */
 
 #include "login-common.h"
 #include "ioloop.h"
@@ -45,8 +46,7 @@
 #include "mailward-compat-login.h"
 #include "mailward-conn.h"
 #include "mailward-log.h"
-
-#include <stdlib.h>
+#include "mailward-snapshot.h"
 
 #define MAILWARD_CLIENT_TEXT_DENIED "Access denied."
 
@@ -63,6 +63,8 @@ struct mailward_login_client {
 	const char *refusal_text;
 
 	bool bits_forwarded:1;
+	/* the settings follow the policy (mailward_login_tighten_settings()) */
+	bool tightened:1;
 };
 
 const char *mailward_login_plugin_version = DOVECOT_ABI_VERSION;
@@ -73,8 +75,53 @@ void mailward_login_plugin_deinit(void);
 static MODULE_CONTEXT_DEFINE_INIT(mailward_login_module,
 				  &login_module_register);
 
-/* NULL if the policy did not load: every client is then refused */
-static struct mw_policy *mailward_policy;
+/* The login directory, open from before the chroot; -1 if it could
+   not be opened. */
+static int mailward_dir_fd = -1;
+static struct mw_snapshot_owner mailward_owner;
+static struct mw_snapshot *mailward_snapshot;
+/* The image's policy; NULL if there is no valid image of this run of
+   Dovecot: every client is then refused */
+static const struct mw_policy *mailward_policy;
+
+static void mailward_login_policy_drop(void)
+{
+	mailward_policy = NULL;
+	mw_snapshot_free(&mailward_snapshot);
+}
+
+/* Maps the image if it is new since the last connection: the passdb
+   publishes one at every reload, and removes it when no good version
+   is left. */
+static void mailward_login_policy_refresh(struct event *event)
+{
+	struct mw_snapshot *snap;
+	const char *error;
+	int ret;
+
+	if (mailward_dir_fd < 0)
+		return;
+	if (mailward_snapshot != NULL &&
+	    mw_snapshot_is_current(mailward_snapshot, mailward_dir_fd,
+				   MAILWARD_SNAPSHOT_NAME))
+		return;
+	ret = mailward_snapshot_map(mailward_dir_fd, &mailward_owner, &snap,
+				    &error);
+	mailward_login_policy_drop();
+	if (ret < 0) {
+		if (event != NULL)
+			e_error(event, MAILWARD_LOG_PREFIX"%s", error);
+		else
+			i_error(MAILWARD_LOG_PREFIX"%s", error);
+		return;
+	}
+	if (ret == 0)
+		return;
+	mailward_snapshot = snap;
+	mailward_policy = mw_snapshot_policy(snap);
+	mailward_snapshot_log_version(event, mw_snapshot_version(snap),
+				      "snapshot");
+}
 
 static void
 mailward_login_conn(struct client *client, struct mw_conn *conn_r)
@@ -141,6 +188,8 @@ mailward_login_refuse(struct client *client,
 					      client);
 }
 
+static void mailward_login_tighten_settings(struct client *client);
+
 static void mailward_login_notify_auth_ready(struct client *client)
 {
 	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
@@ -148,9 +197,14 @@ static void mailward_login_notify_auth_ready(struct client *client)
 	struct mw_conn conn;
 
 	mailward_login_conn(client, &conn);
+	/* by now the auth process that answered has published its
+	   version, also right after a reload */
+	mailward_login_policy_refresh(client->event);
 	if (mailward_policy == NULL) {
 		e_error(client->event, MAILWARD_LOG_PREFIX
-			"policy not loaded, refusing the connection");
+			"policy not loaded (no valid %s from the auth "
+			"process), refusing the connection",
+			MAILWARD_SNAPSHOT_NAME);
 		mailward_login_refuse(client, CLIENT_DISCONNECT_INTERNAL_ERROR,
 			"Service temporarily unavailable.",
 			MAILWARD_LOG_PREFIX"policy not loaded");
@@ -170,6 +224,9 @@ static void mailward_login_notify_auth_ready(struct client *client)
 					mw_decision_client_text(&dec)));
 		return;
 	}
+	/* a login process started before the auth process had published
+	   the policy sees it only now, still before the banner */
+	mailward_login_tighten_settings(client);
 	mclient->module_ctx.super.notify_auth_ready(client);
 }
 
@@ -235,11 +292,13 @@ mailward_login_sasl_filter_mech(struct client *client,
    them per connection), so other clients are not affected. */
 static void mailward_login_tighten_settings(struct client *client)
 {
+	struct mailward_login_client *mclient = MAILWARD_LOGIN_CONTEXT(client);
 	struct mw_decision dec;
 	struct mw_conn conn;
 
-	if (mailward_policy == NULL)
+	if (mailward_policy == NULL || mclient->tightened)
 		return;
+	mclient->tightened = TRUE;
 	/* secured_is_tls = no: a trusted or local client without TLS is a
 	   plaintext client for Dovecot's checks too, and for the passdb,
 	   which gets "secured" from this flag */
@@ -303,6 +362,7 @@ static void mailward_login_client_allocated(struct client *client)
 	v->auth_result = mailward_login_auth_result;
 	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
 
+	mailward_login_policy_refresh(client->event);
 	mailward_login_tighten_settings(client);
 }
 
@@ -312,21 +372,26 @@ static const struct login_client_hooks mailward_login_client_hooks = {
 
 void mailward_login_plugin_init(struct module *module)
 {
-	const char *path, *error;
+	const char *base_dir, *error;
 
-	path = getenv("MAILWARD_CONF");
-	if (path == NULL || *path == '\0')
-		path = MAILWARD_DEFAULT_POLICY;
-	if (mailward_policy_load(path, &mailward_policy, &error) < 0) {
+	/* still root and not chrooted: the directory stays open for the
+	   images published later */
+	mailward_snapshot_owner(&mailward_owner);
+	base_dir = mailward_login_base_dir(&error);
+	if (base_dir == NULL ||
+	    mailward_snapshot_dir_open(base_dir, &mailward_dir_fd,
+				       &error) < 0) {
 		i_error(MAILWARD_LOG_PREFIX"%s (refusing every client)",
 			error);
 	}
+	mailward_login_policy_refresh(NULL);
 	login_client_hooks_add(module, &mailward_login_client_hooks);
 }
 
 void mailward_login_plugin_deinit(void)
 {
 	login_client_hooks_remove(&mailward_login_client_hooks);
-	if (mailward_policy != NULL)
-		mw_policy_unref(&mailward_policy);
+	mailward_login_policy_drop();
+	if (mailward_dir_fd >= 0)
+		i_close_fd(&mailward_dir_fd);
 }

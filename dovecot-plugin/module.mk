@@ -16,12 +16,14 @@ DOVECOT_AUTH_SRCS = \
 	dovecot-plugin/mailward-compat.c \
 	dovecot-plugin/mailward-fcrdns.c \
 	dovecot-plugin/mailward-log.c \
-	dovecot-plugin/mailward-conn.c
+	dovecot-plugin/mailward-conn.c \
+	dovecot-plugin/mailward-snapshot.c
 
 DOVECOT_LOGIN_SRCS = \
 	dovecot-plugin/mailward-login-plugin.c \
 	dovecot-plugin/mailward-log.c \
-	dovecot-plugin/mailward-conn.c
+	dovecot-plugin/mailward-conn.c \
+	dovecot-plugin/mailward-snapshot.c
 
 DOVECOT_SETTINGS_SRCS = \
 	dovecot-plugin/mailward-settings-module.c \
@@ -53,6 +55,7 @@ UNINSTALL_TARGETS += uninstall-dovecot
 # and valgrind cannot run them either.
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-dovecot-policy.sh \
+	$(srcdir)/tests/dovecot/test-dovecot-reload.sh \
 	$(srcdir)/tests/dovecot/valgrind-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-compat.sh
 # On Debian 12 also in a Debian 13 root, the two side by side.

@@ -18,7 +18,14 @@
    mailward_nodelay and mailward_quiet, see mailward-compat.h):
      nodelay  answer a denial at once, without auth_failure_delay and
               without feeding the per-address auth penalty
-     quiet    log allowed logins at debug level only */
+     quiet    log allowed logins at debug level only
+
+   The policy changes on reload only.  preinit (as root, at start and at
+   every "doveadm reload", which restarts the auth process) loads the
+   file and publishes it as an image that the login processes map
+   (mailward-snapshot.h), so that both decide with one version.  A file
+   that does not load keeps the last good version of this run of
+   Dovecot in force, in both; with none, every login is refused. */
 
 #include "auth-common.h"
 #include "ioloop.h"
@@ -30,14 +37,21 @@
 #include "mailward-compat.h"
 #include "mailward-fcrdns.h"
 #include "mailward-log.h"
+#include "mailward-snapshot.h"
 
 struct mailward_passdb_module {
 	struct passdb_module module;
 
 	const char *policy_path;
-	/* NULL if the policy did not load: every login is then refused */
-	struct mw_policy *policy;
+	/* The policy in force: own_policy, or the last good image's.  NULL
+	   if neither loaded: every login is then refused. */
+	const struct mw_policy *policy;
+	struct mw_policy *own_policy;
+	struct mw_snapshot *snapshot;
 	const char *load_error;
+	/* the failure to report from init, and the version kept ("" if
+	   none); NULL if the file loaded */
+	const char *failure, *kept_version;
 	struct mailward_fcrdns *fcrdns;
 
 	bool nodelay:1;
@@ -233,13 +247,125 @@ mailward_passdb_lookup_credentials(struct auth_request *auth_request,
 	mailward_passdb_check(request);
 }
 
+/* Sent from init, not preinit: by then the auth process has its log
+   filters (log_debug) and its stats connection, so that the event
+   reaches metrics and event filters too. */
+static void
+mailward_passdb_report_failure(struct mailward_passdb_module *module)
+{
+	const char *error = module->failure;
+	const char *kept_version = module->kept_version[0] != '\0' ?
+		module->kept_version : NULL;
+	struct event *event = event_create(auth_event);
+
+	event_set_name(event, MAILWARD_EVENT_LOAD_FAILED);
+	event_add_str(event, "policy", module->policy_path);
+	event_add_str(event, "error", error);
+	event_add_str(event, "kept_version",
+		      kept_version != NULL ? kept_version : "");
+	if (kept_version != NULL) {
+		e_error(event, MAILWARD_LOG_PREFIX"%s (keeping the last good "
+			"policy version %s)", error, kept_version);
+	} else {
+		e_error(event, MAILWARD_LOG_PREFIX"%s (no good policy version "
+			"since Dovecot started: refusing every login)", error);
+	}
+	event_unref(&event);
+}
+
+static void
+mailward_passdb_load_failed(struct mailward_passdb_module *module,
+			    pool_t pool, const char *error,
+			    const char *kept_version)
+{
+	module->failure = p_strdup(pool, error);
+	module->kept_version = p_strdup(pool, kept_version != NULL ?
+					kept_version : "");
+}
+
+/* The file did not load: the image that this run of Dovecot published
+   last is the last good version.  An image of an earlier run is
+   removed, or the login processes would admit by it. */
+static void
+mailward_passdb_keep_last_good(struct mailward_passdb_module *module,
+			       pool_t pool, int dir_fd, const char *error)
+{
+	struct mw_snapshot_owner owner;
+	const char *map_error;
+	int ret = 0;
+
+	mailward_snapshot_owner(&owner);
+	if (dir_fd >= 0) {
+		ret = mailward_snapshot_map(dir_fd, &owner, &module->snapshot,
+					    &map_error);
+	}
+	if (ret > 0) {
+		module->policy = mw_snapshot_policy(module->snapshot);
+		mailward_passdb_load_failed(module, pool, error,
+			mw_snapshot_version(module->snapshot));
+		return;
+	}
+	if (ret < 0) {
+		i_warning(MAILWARD_LOG_PREFIX"not using %s", map_error);
+		mailward_snapshot_remove(dir_fd);
+	}
+	mailward_passdb_load_failed(module, pool, error, NULL);
+}
+
+/* preinit runs as root, so the policy file may be readable by root
+   only.  A broken file is logged here and then refuses every login
+   (unless a good version is kept) instead of stopping the auth process,
+   which would also stop services that the policy does not cover. */
+static void
+mailward_passdb_load(struct mailward_passdb_module *module, pool_t pool)
+{
+	const char *error, *version = "unpublished";
+	int dir_fd;
+
+	if (mailward_snapshot_dir_open(global_auth_settings->base_dir,
+				       &dir_fd, &error) < 0) {
+		i_error(MAILWARD_LOG_PREFIX"%s (the login processes refuse "
+			"every client)", error);
+		dir_fd = -1;
+	}
+	if (worker) {
+		/* an auth worker decides with the auth process's version,
+		   never with a file saved since */
+		struct mw_snapshot_owner owner;
+
+		mailward_snapshot_owner(&owner);
+		if (dir_fd >= 0 &&
+		    mailward_snapshot_map(dir_fd, &owner, &module->snapshot,
+					  &error) > 0)
+			module->policy = mw_snapshot_policy(module->snapshot);
+		else
+			module->load_error = "no policy snapshot";
+	} else if (mailward_policy_load(module->policy_path,
+					&module->own_policy, &error) < 0) {
+		module->load_error = p_strdup(pool, error);
+		mailward_passdb_keep_last_good(module, pool, dir_fd, error);
+	} else {
+		module->policy = module->own_policy;
+		if (dir_fd >= 0 &&
+		    mailward_snapshot_publish(dir_fd, module->policy,
+					      &version, &error) < 0) {
+			i_error(MAILWARD_LOG_PREFIX"cannot publish the policy "
+				"to the login processes: %s (they refuse every "
+				"client)", error);
+			mailward_snapshot_remove(dir_fd);
+		}
+		i_info(MAILWARD_LOG_PREFIX"policy %s version %s in force",
+		       module->policy_path, version);
+	}
+	if (dir_fd >= 0)
+		i_close_fd(&dir_fd);
+}
+
 static struct passdb_module *
 mailward_passdb_create(pool_t pool,
 		       const struct mailward_passdb_options *options)
 {
 	struct mailward_passdb_module *module;
-	const char *error;
-
 	module = p_new(pool, struct mailward_passdb_module, 1);
 	/* The decision depends on the connection, not on the user: it
 	   must never come from (or go into) the auth cache. */
@@ -248,15 +374,7 @@ mailward_passdb_create(pool_t pool,
 	module->nodelay = options->nodelay;
 	module->quiet = options->quiet;
 
-	/* preinit runs as root, so the policy file may be readable by root
-	   only.  A broken file is logged here and then refuses every login
-	   instead of stopping the auth process, which would also stop
-	   services that the policy does not cover. */
-	if (mailward_policy_load(module->policy_path, &module->policy,
-				 &error) < 0) {
-		module->load_error = p_strdup(pool, error);
-		i_error(MAILWARD_LOG_PREFIX"%s (refusing every login)", error);
-	}
+	mailward_passdb_load(module, pool);
 	return &module->module;
 }
 
@@ -267,6 +385,8 @@ static void mailward_passdb_init(struct passdb_module *_module)
 	struct mailward_passdb_module *module =
 		(struct mailward_passdb_module *)_module;
 
+	if (module->failure != NULL)
+		mailward_passdb_report_failure(module);
 	if (module->policy == NULL)
 		return;
 	/* relative to base_dir, where dns-client listens */
@@ -282,8 +402,9 @@ static void mailward_passdb_deinit(struct passdb_module *_module)
 
 	if (module->fcrdns != NULL)
 		mailward_fcrdns_deinit(&module->fcrdns);
-	if (module->policy != NULL)
-		mw_policy_unref(&module->policy);
+	mw_policy_unref(&module->own_policy);
+	mw_snapshot_free(&module->snapshot);
+	module->policy = NULL;
 }
 
 static struct passdb_module_interface passdb_mailward = {
