@@ -105,7 +105,7 @@ static void mailward_login_policy_refresh(struct event *event)
 	    mw_snapshot_is_current(mailward_snapshot, mailward_dir_fd,
 				   MAILWARD_SNAPSHOT_NAME))
 		return;
-	ret = mailward_snapshot_map(mailward_dir_fd, &mailward_owner, &snap,
+	ret = mailward_snapshot_map(mailward_dir_fd, &mailward_owner, 0, &snap,
 				    &error);
 	mailward_login_policy_drop();
 	if (ret < 0) {

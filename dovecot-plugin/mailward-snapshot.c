@@ -65,6 +65,7 @@ int mailward_snapshot_dir_open(const char *base_dir, int *fd_r,
 }
 
 int mailward_snapshot_map(int dir_fd, const struct mw_snapshot_owner *owner,
+			  enum mw_snapshot_flags flags,
 			  struct mw_snapshot **snap_r, const char **error_r)
 {
 	const struct mw_snapshot_owner *written;
@@ -72,7 +73,8 @@ int mailward_snapshot_map(int dir_fd, const struct mw_snapshot_owner *owner,
 	char *error;
 	int ret;
 
-	ret = mw_snapshot_open(dir_fd, MAILWARD_SNAPSHOT_NAME, &snap, &error);
+	ret = mw_snapshot_open(dir_fd, MAILWARD_SNAPSHOT_NAME, flags, &snap,
+			       &error);
 	if (ret < 0) {
 		*error_r = t_strdup(error);
 		free(error);

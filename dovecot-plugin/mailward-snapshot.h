@@ -36,8 +36,11 @@ int mailward_snapshot_dir_open(const char *base_dir, int *fd_r,
 
 /* Maps the image in dir_fd if this run of Dovecot wrote it.  Returns 1
    with *snap_r, 0 if there is none, -1 with error_r if it is not valid
-   or was left by an earlier run. */
+   or was left by an earlier run.  Login processes, which map it for
+   every connection, leave the address ranges' hash unchecked (see
+   mw-snapshot.h); the auth process checks everything. */
 int mailward_snapshot_map(int dir_fd, const struct mw_snapshot_owner *owner,
+			  enum mw_snapshot_flags flags,
 			  struct mw_snapshot **snap_r, const char **error_r);
 
 /* Writes policy's image for this run.  Returns 0 with version_r, or -1

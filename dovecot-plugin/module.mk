@@ -60,6 +60,8 @@ TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-compat.sh
 # On Debian 12 also in a Debian 13 root, the two side by side.
 BENCH_TARGETS += bench-dovecot-releases
+# The login plugin's cost per connection by the size of the policy.
+BENCH_TARGETS += bench-dovecot-login
 
 $(DOVECOT_AUTH_MODULE): $(DOVECOT_AUTH_OBJS) $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $(DOVECOT_AUTH_OBJS) \
@@ -84,7 +86,8 @@ DOVECOT_CONF_SETTINGS = $(srcdir)/dovecot-plugin/conf.d/dovecot-mailward-$(DOVEC
 DOVECOT_CONF_SUBST = sed -e 's|@sysconfdir@|$(sysconfdir)|g' \
 	-e 's|@pkgdatadir@|$(datarootdir)/mailward|g'
 
-.PHONY: install-dovecot uninstall-dovecot bench-dovecot bench-dovecot-releases
+.PHONY: install-dovecot uninstall-dovecot bench-dovecot bench-dovecot-releases \
+	bench-dovecot-login
 install-dovecot: $(DOVECOT_MODULES)
 	$(INSTALL) -d $(DESTDIR)$(DOVECOT_MODULEDIR)/auth \
 		$(DESTDIR)$(DOVECOT_MODULEDIR)/login \
@@ -116,6 +119,10 @@ uninstall-dovecot:
 bench-dovecot: $(DOVECOT_MODULES)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
 		$(srcdir)/tests/dovecot/bench-dovecot.sh
+
+bench-dovecot-login: $(DOVECOT_MODULES) $(MAILWARD_BIN)
+	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
+		$(srcdir)/tests/dovecot/bench-login.sh
 
 bench-dovecot-releases: $(DOVECOT_MODULES)
 	+@$(srcdir)/tests/dovecot/bench-releases "$(MAKE)"

@@ -296,8 +296,9 @@ mailward_passdb_keep_last_good(struct mailward_passdb_module *module,
 
 	mailward_snapshot_owner(&owner);
 	if (dir_fd >= 0) {
-		ret = mailward_snapshot_map(dir_fd, &owner, &module->snapshot,
-					    &map_error);
+		ret = mailward_snapshot_map(dir_fd, &owner,
+					    MW_SNAPSHOT_VERIFY_DATA,
+					    &module->snapshot, &map_error);
 	}
 	if (ret > 0) {
 		module->policy = mw_snapshot_policy(module->snapshot);
@@ -335,8 +336,9 @@ mailward_passdb_load(struct mailward_passdb_module *module, pool_t pool)
 
 		mailward_snapshot_owner(&owner);
 		if (dir_fd >= 0 &&
-		    mailward_snapshot_map(dir_fd, &owner, &module->snapshot,
-					  &error) > 0)
+		    mailward_snapshot_map(dir_fd, &owner,
+					  MW_SNAPSHOT_VERIFY_DATA,
+					  &module->snapshot, &error) > 0)
 			module->policy = mw_snapshot_policy(module->snapshot);
 		else
 			module->load_error = "no policy snapshot";

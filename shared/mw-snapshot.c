@@ -11,9 +11,12 @@
      data     the address ranges, 16-byte aligned, as mw_addrset keeps
               them
 
-   The header's checksum covers the whole file (with the checksum field
-   read as zero); content_hash covers meta, strings and data only, so the
-   same policy gives the same hash whenever and by whom it was written. */
+   The header's checksum covers the header (with the checksum field read
+   as zero), which holds meta_hash, over the metadata and the strings,
+   and content_hash, over everything after the header: the same policy
+   gives the same content_hash whenever and by whom it was written.  The
+   header and meta_hash are checked at every mapping, content_hash with
+   MW_SNAPSHOT_VERIFY_DATA. */
 
 #include "mw-snapshot.h"
 #include "mw-policy-private.h"
@@ -49,7 +52,7 @@ struct mw_snap_header {
 	uint32_t meta_off, meta_words;
 	uint32_t str_off, str_size;
 	uint32_t data_off, data_size;
-	uint32_t reserved[2];
+	uint64_t meta_hash;
 };
 _Static_assert(sizeof(struct mw_snap_header) == 96, "header layout");
 
@@ -128,14 +131,22 @@ static uint64_t mw_hash(const void *data, size_t size)
 			   mw_hash_rotl(h[2], 29) ^ mw_hash_rotl(h[3], 43));
 }
 
-static uint64_t mw_snap_checksum(const struct mw_snap_header *hdr,
-				 uint64_t content_hash)
+static uint64_t mw_snap_checksum(const struct mw_snap_header *hdr)
 {
 	struct mw_snap_header copy = *hdr;
 
 	copy.checksum = 0;
-	return mw_hash_mix(mw_hash(&copy, sizeof(copy)) ^
-			   mw_hash_rotl(content_hash, 7));
+	return mw_hash(&copy, sizeof(copy));
+}
+
+/* The metadata and strings: from the end of the header to the data.
+   0 if the header's data offset is out of range. */
+static uint64_t mw_snap_meta_hash(const struct mw_snap_header *hdr,
+				  const unsigned char *data, size_t size)
+{
+	if (hdr->data_off < sizeof(*hdr) || hdr->data_off > size)
+		return 0;
+	return mw_hash(data + sizeof(*hdr), hdr->data_off - sizeof(*hdr));
 }
 
 void mw_snapshot_reseal(void *data, size_t size)
@@ -147,11 +158,12 @@ void mw_snapshot_reseal(void *data, size_t size)
 	memcpy(&hdr, data, sizeof(hdr));
 	hdr.content_hash = mw_hash((unsigned char *)data + sizeof(hdr),
 				   size - sizeof(hdr));
-	hdr.checksum = mw_snap_checksum(&hdr, hdr.content_hash);
+	hdr.meta_hash = mw_snap_meta_hash(&hdr, data, size);
+	hdr.checksum = mw_snap_checksum(&hdr);
 	memcpy(data, &hdr, sizeof(hdr));
 }
 
-/* --- writing --------------------------------------------------------------- */
+/* --- writing ----------------------------------------------------------- */
 
 struct mw_snap_buf {
 	unsigned char *data;
@@ -169,6 +181,8 @@ static void *mw_snap_buf_append(struct mw_snap_buf *buf, const void *data,
 {
 	void *dest;
 
+	if (size == 0)
+		return buf->data;
 	if (buf->used + size > buf->alloc) {
 		while (buf->used + size > buf->alloc)
 			buf->alloc = buf->alloc == 0 ? 4096 : buf->alloc * 2;
@@ -416,7 +430,8 @@ mw_snap_build(const struct mw_policy *policy,
 
 	hdr.content_hash = mw_hash(out.data + sizeof(hdr),
 				   out.used - sizeof(hdr));
-	hdr.checksum = mw_snap_checksum(&hdr, hdr.content_hash);
+	hdr.meta_hash = mw_snap_meta_hash(&hdr, out.data, out.used);
+	hdr.checksum = mw_snap_checksum(&hdr);
 	memcpy(out.data, &hdr, sizeof(hdr));
 	if (version_r != NULL)
 		mw_snap_format_version(version_r, hdr.content_hash, load_time);
@@ -514,7 +529,7 @@ fail_noclose:
 	return -1;
 }
 
-/* --- reading --------------------------------------------------------------- */
+/* --- reading ----------------------------------------------------------- */
 
 struct mw_snap_reader {
 	struct mw_arena *arena;
@@ -761,7 +776,8 @@ static bool mw_snap_section_ok(uint64_t off, uint64_t size, uint64_t file_size)
 }
 
 static const char *mw_snap_check_header(const struct mw_snap_header *hdr,
-					const unsigned char *data, size_t size)
+					const unsigned char *data, size_t size,
+					enum mw_snapshot_flags flags)
 {
 	if (size < sizeof(*hdr))
 		return "truncated header";
@@ -773,6 +789,8 @@ static const char *mw_snap_check_header(const struct mw_snap_header *hdr,
 		return "unsupported snapshot format";
 	if (hdr->file_size != size)
 		return "size differs from the header's (truncated?)";
+	if (mw_snap_checksum(hdr) != hdr->checksum)
+		return "header checksum mismatch";
 	if (hdr->meta_off % 4 != 0 || hdr->data_off % 16 != 0)
 		return "misaligned section";
 	if (!mw_snap_section_ok(hdr->meta_off, (uint64_t)hdr->meta_words * 4,
@@ -780,16 +798,24 @@ static const char *mw_snap_check_header(const struct mw_snap_header *hdr,
 	    !mw_snap_section_ok(hdr->str_off, hdr->str_size, size) ||
 	    !mw_snap_section_ok(hdr->data_off, hdr->data_size, size))
 		return "section beyond the end of the file";
+	/* what the metadata hash covers: everything but the ranges */
+	if ((uint64_t)hdr->meta_off + (uint64_t)hdr->meta_words * 4 >
+	    hdr->data_off ||
+	    (uint64_t)hdr->str_off + hdr->str_size > hdr->data_off)
+		return "metadata overlaps the data";
 	if (hdr->str_size == 0 || data[hdr->str_off + hdr->str_size - 1] != '\0')
 		return "string table not terminated";
-	if (mw_hash(data + sizeof(*hdr), size - sizeof(*hdr)) !=
-	    hdr->content_hash ||
-	    mw_snap_checksum(hdr, hdr->content_hash) != hdr->checksum)
-		return "checksum mismatch";
+	if (mw_snap_meta_hash(hdr, data, size) != hdr->meta_hash)
+		return "metadata checksum mismatch";
+	if ((flags & MW_SNAPSHOT_VERIFY_DATA) != 0 &&
+	    mw_hash(data + sizeof(*hdr), size - sizeof(*hdr)) !=
+	    hdr->content_hash)
+		return "data checksum mismatch";
 	return NULL;
 }
 
-static int mw_snap_parse(struct mw_snapshot *snap, char **error_r)
+static int mw_snap_parse(struct mw_snapshot *snap,
+			 enum mw_snapshot_flags flags, char **error_r)
 {
 	struct mw_snap_header hdr;
 	struct mw_snap_reader r;
@@ -801,7 +827,7 @@ static int mw_snap_parse(struct mw_snapshot *snap, char **error_r)
 		return -1;
 	}
 	memcpy(&hdr, snap->data, sizeof(hdr));
-	error = mw_snap_check_header(&hdr, snap->data, snap->size);
+	error = mw_snap_check_header(&hdr, snap->data, snap->size, flags);
 	if (error != NULL) {
 		*error_r = mw_snap_error("%s", error);
 		return -1;
@@ -834,6 +860,7 @@ static int mw_snap_parse(struct mw_snapshot *snap, char **error_r)
 }
 
 int mw_snapshot_from_memory(const void *data, size_t size,
+			    enum mw_snapshot_flags flags,
 			    struct mw_snapshot **snap_r, char **error_r)
 {
 	struct mw_snapshot *snap;
@@ -846,7 +873,7 @@ int mw_snapshot_from_memory(const void *data, size_t size,
 	snap = mw_xcalloc(1, sizeof(*snap));
 	snap->data = data;
 	snap->size = size;
-	if (mw_snap_parse(snap, error_r) < 0) {
+	if (mw_snap_parse(snap, flags, error_r) < 0) {
 		free(snap);
 		return -1;
 	}
@@ -855,6 +882,7 @@ int mw_snapshot_from_memory(const void *data, size_t size,
 }
 
 int mw_snapshot_open(int dir_fd, const char *name,
+		     enum mw_snapshot_flags flags,
 		     struct mw_snapshot **snap_r, char **error_r)
 {
 	struct mw_snapshot *snap;
@@ -902,7 +930,7 @@ int mw_snapshot_open(int dir_fd, const char *name,
 	snap->mapped = true;
 	snap->dev = st.st_dev;
 	snap->ino = st.st_ino;
-	if (mw_snap_parse(snap, &error) < 0) {
+	if (mw_snap_parse(snap, flags, &error) < 0) {
 		*error_r = mw_snap_error("%s: %s", name, error);
 		free(error);
 		mw_snapshot_free(&snap);

@@ -14,7 +14,11 @@
    sorted range arrays that mw_addrset_contains() searches, used straight
    from the mapping, so mapping costs the same whatever the size of the
    address lists: only the small part (services, rules, strings) is
-   rebuilt, and the ranges are checked by the checksum only.
+   rebuilt and hashed.  The ranges are hashed too, but that hash is
+   checked only on request (MW_SNAPSHOT_VERIFY_DATA): it is the one check
+   whose cost grows with the lists, and ranges that a disk garbled could
+   only give wrong answers, never a bad access (every range array is
+   bounds-checked).
 
    The file is written as a temporary file, fsync()ed and renamed over
    the old one, so a reader sees the old image or the new one, never a
@@ -40,6 +44,12 @@ struct mw_snapshot_owner {
 
 #define MW_SNAPSHOT_VERSION_STRLEN 40
 
+enum mw_snapshot_flags {
+	/* check the hash of the address ranges as well (reads the whole
+	   file) */
+	MW_SNAPSHOT_VERIFY_DATA = 0x01,
+};
+
 /* Writes policy into dir_fd/name atomically with mode 0644.  load_time
    is recorded as the version's time.  Returns 0, or -1 with *error_r
    (malloc()ed, the caller frees).  On success version_r (at least
@@ -55,11 +65,13 @@ int mw_snapshot_write(const struct mw_policy *policy,
    Returns 1 and *snap_r, 0 if the file does not exist, -1 with *error_r
    (malloc()ed) if it cannot be read or is not a valid image. */
 int mw_snapshot_open(int dir_fd, const char *name,
+		     enum mw_snapshot_flags flags,
 		     struct mw_snapshot **snap_r, char **error_r);
 /* The same for an image in memory, which must stay valid and unchanged
    while the snapshot lives (the fuzz target and the unit tests).
    Returns 0 or -1 with *error_r. */
 int mw_snapshot_from_memory(const void *data, size_t size,
+			    enum mw_snapshot_flags flags,
 			    struct mw_snapshot **snap_r, char **error_r);
 void mw_snapshot_free(struct mw_snapshot **snap);
 

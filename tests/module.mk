@@ -61,6 +61,22 @@ fuzz-netlist:
 	build-fuzz/fuzz-netlist -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-dict=$(srcdir)/tests/fuzz/netlist.dict build-fuzz/corpus-netlist
 
+# The policy image that the Dovecot login processes map, seeded with
+# small valid images that the unit test writes.
+FUZZ_TARGETS += fuzz-snapshot
+.PHONY: fuzz-snapshot
+fuzz-snapshot: $(B)/tests/unit/test-snapshot
+	@if [ -z "$(FUZZ_CC)" ]; then \
+		echo "make fuzz needs clang with libFuzzer (Debian packages clang, libclang-rt-14-dev)"; \
+		exit 1; fi
+	@mkdir -p build-fuzz/corpus-snapshot
+	$(FUZZ_CC) -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I$(srcdir)/shared \
+		-DSYSCONFDIR='"$(sysconfdir)"' -o build-fuzz/fuzz-snapshot \
+		$(srcdir)/tests/fuzz/fuzz-snapshot.c $(addprefix $(srcdir)/,$(POLICY_SRCS))
+	MW_SNAPSHOT_SEED_DIR=build-fuzz/corpus-snapshot $(B)/tests/unit/test-snapshot
+	build-fuzz/fuzz-snapshot -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		build-fuzz/corpus-snapshot
+
 # The tests that need neither root nor a daemon: the Debian package build
 # runs them (dh_auto_test).
 ROOTLESS_TESTS = $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden

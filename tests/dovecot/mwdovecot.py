@@ -518,8 +518,7 @@ class Dovecot:
                                           quiet=quiet)
         if stanza is not None:
             login, passdb = "", stanza
-        environment = {"MAILWARD_CONF": policy}
-        environment.update(env or {})
+        environment = dict(env or {})
         home = os.path.join(self.dir, "home")
         self.conf = os.path.join(self.dir, "dovecot.conf")
         with open(self.conf, "w") as f:
