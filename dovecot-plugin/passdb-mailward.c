@@ -368,6 +368,7 @@ mailward_passdb_create(pool_t pool,
 		       const struct mailward_passdb_options *options)
 {
 	struct mailward_passdb_module *module;
+
 	module = p_new(pool, struct mailward_passdb_module, 1);
 	/* The decision depends on the connection, not on the user: it
 	   must never come from (or go into) the auth cache. */

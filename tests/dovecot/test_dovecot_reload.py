@@ -201,6 +201,12 @@ def run_reload(t, dovecot, policy, mode):
          snapshot_version(dovecot) == second,
          "%s: the reload published a new version (%s), the one the auth "
          "process logged" % (mode, second), log)
+    t.ok(second is not None and
+         "imap-login: Debug: mailward: policy version %s (from the "
+         "snapshot)" % second in log and
+         "pop3-login: Debug: mailward: policy version %s" % second in log,
+         "%s: the login processes that refused map that version (event "
+         "mailward_policy_version)" % mode, log)
     check_admitted(t, dovecot, "127.0.0.8", "%s: after reload" % mode)
 
     # --- a typo at reload keeps the last good version in both ---------------
@@ -274,8 +280,9 @@ def main():
     mw.setup_namespace(work, builddir)
     mw.make_certs(os.path.join(work, "certs"))
     policy = os.path.join(work, "mailward.conf")
-    for mode, extra in (("one login per process", ""),
-                        ("long-lived login processes", LONG_LIVED)):
+    debug = "log_debug = event=mailward_policy_version\n"
+    for mode, extra in (("one login per process", debug),
+                        ("long-lived login processes", debug + LONG_LIVED)):
         write_policy(policy, POLICY)
         dovecot = mw.Dovecot(work, builddir, policy, extra=extra,
                              metrics=METRICS,
@@ -283,7 +290,7 @@ def main():
         try:
             dovecot.start()
             guarded(t, run_reload, t, dovecot, policy, mode)
-            if extra == "":
+            if extra == debug:
                 guarded(t, run_restart_bad, t, dovecot, policy)
         finally:
             dovecot.stop()
