@@ -120,7 +120,8 @@ bench-dovecot: $(DOVECOT_MODULES)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
 		$(srcdir)/tests/dovecot/bench-dovecot.sh
 
-bench-dovecot-login: $(DOVECOT_MODULES) $(MAILWARD_BIN)
+bench-dovecot-login: $(DOVECOT_MODULES) $(MAILWARD_BIN) \
+		$(B)/tests/bench/bench-snapshot
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) \
 		$(srcdir)/tests/dovecot/bench-login.sh
 

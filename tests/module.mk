@@ -5,7 +5,8 @@ UNIT_TESTS = test-addrset test-decide test-match test-decide-pending test-loader
 	test-snapshot
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/unit/%)
 
-ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide $(B)/tests/bench/bench-validate
+ALL_TARGETS += $(UNIT_BINS) $(B)/tests/bench/bench-decide $(B)/tests/bench/bench-validate \
+	$(B)/tests/bench/bench-snapshot
 SAN_TARGETS += $(UNIT_BINS)
 TESTS += $(UNIT_TESTS:%=@B@/tests/unit/%) $(srcdir)/tests/policy/run-golden \
 	$(srcdir)/tests/unit/run-valgrind $(srcdir)/tests/audit/run-audit
@@ -20,6 +21,9 @@ $(B)/tests/bench/bench-decide: $(B)/tests/bench/bench-decide.o $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
 $(B)/tests/bench/bench-validate: $(B)/tests/bench/bench-validate.o $(MW_POLICY_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_POLICY_LIB) $(ALL_LDFLAGS)
+
+$(B)/tests/bench/bench-snapshot: $(B)/tests/bench/bench-snapshot.o $(MW_POLICY_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_POLICY_LIB) $(ALL_LDFLAGS)
 
 .PHONY: bench-decide bench-validate fuzz-policy
