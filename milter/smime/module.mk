@@ -123,3 +123,6 @@ fuzz-smime-tables:
 	build-fuzz/fuzz-smime-tables -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=build-fuzz/ \
 		-dict=build-fuzz/smime-tables.dict build-fuzz/corpus-smime-tables
+
+# The LDAP certificate source (milter/smime/ldap.mk).
+include $(srcdir)/milter/smime/ldap.mk
