@@ -23,6 +23,7 @@
 struct mw_smime_ldap_conn {
 	LDAP *ld;
 	const char *uri;
+	uint64_t deadline;	/* of the operation under way */
 };
 
 static char *mw_smime_ldap_attrs[] = {
@@ -55,7 +56,10 @@ static void mw_smime_ldap_op_error(struct mw_smime_ldap_conn *conn, int rc,
 {
 	char *diag = NULL;
 
-	if (rc == LDAP_TIMEOUT) {
+	/* libldap reports a handshake that timed out as a lost server */
+	if (rc == LDAP_TIMEOUT ||
+	    (rc == LDAP_SERVER_DOWN &&
+	     mw_smime_ldap_now_msecs() >= conn->deadline)) {
 		mw_smime_ldap_error(error_r, "%s: %s: no answer within the "
 				    "time-out", conn->uri, what);
 		return;
@@ -76,6 +80,7 @@ static bool mw_smime_ldap_remaining(struct mw_smime_ldap_conn *conn,
 {
 	uint64_t now = mw_smime_ldap_now_msecs(), left;
 
+	conn->deadline = deadline;
 	if (now >= deadline)
 		return false;
 	left = deadline - now;
@@ -197,11 +202,17 @@ int mw_smime_ldap_conn_open(const struct mw_smime_ldap_conn_settings *set,
 		free(conn);
 		return -1;
 	}
-	/* The TLS settings go into a context of this handle's own
+	/* LDAP_OPT_CONNECT_ASYNC: without it, libldap (2.5, 2.6) runs the
+	   TLS handshake of ldaps:// on a non-blocking socket in a loop that
+	   neither polls nor looks at the time-out, so a server that never
+	   answers the handshake holds the thread, spinning, for ever; with
+	   it, the handshake polls and gives up at LDAP_OPT_NETWORK_TIMEOUT.
+	   The TLS settings go into a context of this handle's own
 	   (LDAP_OPT_X_TLS_NEWCTX), never the library's global one, which
 	   ldap.conf or another user of libldap in the process could set. */
 	if (ldap_set_option(conn->ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
+	    ldap_set_option(conn->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls_min) != 0 ||
 	    (set->ca_file != NULL &&

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,17 +184,55 @@ nomem:
 	return -1;
 }
 
+/* libldap writes to its sockets without MSG_NOSIGNAL, and a write to a
+   connection the server has reset (or an asynchronous connect refused)
+   raises SIGPIPE, which kills mailward-milter's worker (it keeps the
+   default action so that it dies with its supervisor).  So the thread
+   doing LDAP I/O blocks SIGPIPE meanwhile and drops what it raised. */
+struct mw_smime_ldap_sigpipe {
+	sigset_t old;
+	bool was_pending;
+};
+
+static void mw_smime_ldap_sigpipe_block(struct mw_smime_ldap_sigpipe *sp)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sp->was_pending = sigpending(&pending) == 0 &&
+		sigismember(&pending, SIGPIPE) == 1;
+	(void)pthread_sigmask(SIG_BLOCK, &set, &sp->old);
+}
+
+static void mw_smime_ldap_sigpipe_restore(struct mw_smime_ldap_sigpipe *sp)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!sp->was_pending && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGPIPE) == 1)
+		(void)sigtimedwait(&set, NULL, &zero);
+	(void)pthread_sigmask(SIG_SETMASK, &sp->old, NULL);
+}
+
 /* Every lookup has returned by now: the caller frees the source only
    when no session uses it. */
 void mw_smime_ldap_free(struct mw_smime_ldap **_ldap)
 {
 	struct mw_smime_ldap *ldap = *_ldap;
 
+	struct mw_smime_ldap_sigpipe sp;
+
 	if (ldap == NULL)
 		return;
 	*_ldap = NULL;
+	mw_smime_ldap_sigpipe_block(&sp);
 	while (ldap->idle_count > 0)
 		mw_smime_ldap_conn_close(&ldap->idle[--ldap->idle_count]);
+	mw_smime_ldap_sigpipe_restore(&sp);
 	mw_smime_ldap_cache_free(&ldap->cache);
 	if (ldap->password != NULL)
 		mw_smime_file_data_free(&ldap->password, ldap->password_alloc);
@@ -329,6 +368,7 @@ int mw_smime_ldap_lookup(struct mw_smime_ldap *ldap, const char *address,
 			 STACK_OF(X509) **certs_r, char **error_r)
 {
 	uint64_t start = mw_smime_ldap_now_msecs();
+	struct mw_smime_ldap_sigpipe sp;
 	STACK_OF(X509) *certs = NULL;
 	char *key, *filter;
 	int ret;
@@ -362,8 +402,10 @@ int mw_smime_ldap_lookup(struct mw_smime_ldap *ldap, const char *address,
 		mw_smime_ldap_set_error(error_r, "out of memory");
 		return -1;
 	}
+	mw_smime_ldap_sigpipe_block(&sp);
 	ret = mw_smime_ldap_search(ldap, filter, start + ldap->timeout_msecs,
 				   &certs, error_r);
+	mw_smime_ldap_sigpipe_restore(&sp);
 	free(filter);
 	pthread_mutex_lock(&ldap->mutex);
 	if (ret < 0)

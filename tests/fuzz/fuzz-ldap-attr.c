@@ -9,6 +9,7 @@
  * attribute is refused.
  */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 
 #include "smime-ldap.h"
 
-static void check(const char *attribute, const unsigned char *data,
+/* Returns whether the value was accepted. */
+static bool check(const char *attribute, const unsigned char *data,
 		  size_t size, STACK_OF(X509) *certs)
 {
 	int before = sk_X509_num(certs), ret;
@@ -28,7 +30,7 @@ static void check(const char *attribute, const unsigned char *data,
 		if (error == NULL || sk_X509_num(certs) != before)
 			abort();
 		free(error);
-		return;
+		return false;
 	}
 	if (ret != 0 || error != NULL || sk_X509_num(certs) <= before ||
 	    sk_X509_num(certs) > MW_SMIME_LDAP_CERTS_MAX)
@@ -41,6 +43,7 @@ static void check(const char *attribute, const unsigned char *data,
 			abort();
 		OPENSSL_free(der);
 	}
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -55,9 +58,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	check("userCertificate;binary", data, size, certs);
 	check("usersmimecertificate;binary", data, size, certs);
 	/* the same value again, so that the certificate limit is reached */
-	while (sk_X509_num(certs) > 0 &&
-	       sk_X509_num(certs) < MW_SMIME_LDAP_CERTS_MAX)
-		check("userCertificate", data, size, certs);
+	while (check("userCertificate", data, size, certs))
+		;
 	if (mw_smime_ldap_parse_value("mail", data, size, certs, &error) == 0)
 		abort();
 	free(error);
