@@ -19,6 +19,7 @@ POLICY_SRCS = \
 	shared/mw-util.c \
 	shared/mw-validate-service.c \
 	shared/mw-validate-partner.c \
+	shared/mw-validate-smime-enc.c \
 	shared/mw-validator.c
 
 CLI_SRCS = \
