@@ -1,0 +1,13 @@
+# S/MIME encryption (mw-smime-enc.h): part of the engine, so that the
+# milter, mailward smime and the test programs share it.
+
+# The ldap certificate source: smime-cert-noldap.c (refuses a policy that
+# names ldap) until the LDAP module (milter/smime/ldap.mk) is part of the
+# build; then this line names milter/smime/smime-cert-ldap.c.
+MW_SMIME_CERT_LDAP_SRC = milter/smime/smime-cert-noldap.c
+
+MW_SMIME_ENGINE_SRCS += \
+	milter/smime/smime-cert.c \
+	milter/smime/smime-recip.c \
+	milter/smime/smime-enc.c \
+	$(MW_SMIME_CERT_LDAP_SRC)
