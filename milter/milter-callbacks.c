@@ -316,12 +316,15 @@ static sfsistat mwm_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct mwm_msg *msg = mwm_msg_get(ctx);
 	const char *rcpt = smfi_getsymval(ctx, "{rcpt_addr}");
+	const char *failed;
 
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
 	if (rcpt == NULL)
 		rcpt = argv[0] != NULL ? argv[0] : "";
 	mwm_tlsreq_rcpt(msg, rcpt);
+	if (mwm_processors_rcpt(msg, rcpt, &failed) < 0)
+		return mwm_processor_failed(ctx, msg, failed);
 	return SMFIS_CONTINUE;
 }
 
@@ -376,6 +379,7 @@ static sfsistat mwm_eom(SMFICTX *ctx)
 	struct mwm_conn *conn = mwm_conn_get(ctx);
 	struct mwm_msg *msg = mwm_msg_get(ctx);
 	const char *failed;
+	int ret;
 
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
@@ -388,7 +392,13 @@ static sfsistat mwm_eom(SMFICTX *ctx)
 		return mwm_tempfail(ctx, "end of message", failed);
 	/* Message processors (S/MIME signing) change the message here,
 	   after every check has passed. */
-	if (mwm_processors_eom(msg, ctx, &failed) < 0)
+	ret = mwm_processors_eom(msg, ctx, &failed);
+	if (ret == MWM_PROCESSOR_REJECT || ret == MWM_PROCESSOR_TEMPFAIL) {
+		/* Refused by policy with the processor's own reply. */
+		mwm_msg_free(&conn->msg);
+		return ret == MWM_PROCESSOR_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	}
+	if (ret < 0)
 		return mwm_processor_failed(ctx, msg, failed);
 	mwm_msg_free(&conn->msg);
 	return SMFIS_CONTINUE;

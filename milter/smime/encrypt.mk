@@ -11,3 +11,6 @@ MW_SMIME_ENGINE_SRCS += \
 	milter/smime/smime-recip.c \
 	milter/smime/smime-enc.c \
 	$(MW_SMIME_CERT_LDAP_SRC)
+
+# Its part of the message processor (libmilter), in $(SMIME_LIB).
+MW_SMIME_ENC_PROC_OBJS = $(B)/milter/smime/smime-enc-proc.o
