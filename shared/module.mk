@@ -72,7 +72,7 @@ $(MW_POLICY_LIB): $(POLICY_OBJS)
 	$(AR) rcs $@ $(POLICY_OBJS)
 
 $(MAILWARD_BIN): $(CLI_OBJS) $(MW_POLICY_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MW_POLICY_LIB) $(ALL_LDFLAGS) $(AUDIT_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MAILWARD_SMIME_LIBS) $(MW_POLICY_LIB) $(ALL_LDFLAGS) $(AUDIT_LIBS)
 
 .PHONY: install-mailward uninstall-mailward
 install-mailward: $(MAILWARD_BIN)

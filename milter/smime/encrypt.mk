@@ -14,3 +14,11 @@ MW_SMIME_ENGINE_SRCS += \
 
 # Its part of the message processor (libmilter), in $(SMIME_LIB).
 MW_SMIME_ENC_PROC_OBJS = $(B)/milter/smime/smime-enc-proc.o
+
+# mailward smime (shared/cmd-smime.c) runs the milter's own selection, so
+# the command links the engine (OpenSSL only, no libmilter); a build
+# without the milter has no smime subcommand.
+MAILWARD_SMIME_LIBS = $(B)/shared/cmd-smime.o $(B)/milter/smime/libmwsmime-engine.a
+$(MAILWARD_BIN): $(MAILWARD_SMIME_LIBS)
+$(B)/shared/cmd-smime.o: EXTRA_CFLAGS += -I$(srcdir)/milter/smime
+$(B)/shared/cmd-main.o: EXTRA_CFLAGS += -DMW_WITH_SMIME

@@ -229,11 +229,11 @@ static int mw_smime_cert_table_line(void *context, unsigned int lineno,
 	STACK_OF(X509) *certs;
 	int i, ret = 0;
 
-	address = strtok_r(line, " \t\r", &save);
+	address = strtok_r(line, " \t\r\n", &save);
 	if (address == NULL)
 		return 0;
-	file = strtok_r(NULL, " \t\r", &save);
-	extra = strtok_r(NULL, " \t\r", &save);
+	file = strtok_r(NULL, " \t\r\n", &save);
+	extra = strtok_r(NULL, " \t\r\n", &save);
 	snprintf(where, sizeof(where), "%s:%u", ctx->path, lineno);
 	if (file == NULL || extra != NULL || strchr(address, '@') == NULL) {
 		mw_smime_cert_warn(fs, where,
