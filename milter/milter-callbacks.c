@@ -156,6 +156,9 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long skip = SMFIP_NODATA | SMFIP_NOUNKNOWN;
 	struct mw_policy *policy = mwm_config_acquire();
 	bool tlsreq = mwm_tlsreq_wanted(policy);
+	/* S/MIME encryption needs every envelope recipient. */
+	bool rcpts = tlsreq ||
+		mw_policy_smime(policy)->enc.encrypt != MW_SMIME_ENCRYPT_OFF;
 	struct mwm_conn *conn;
 
 	mw_policy_unref(&policy);
@@ -180,7 +183,7 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* Without message processors nothing reads the content: keep
 	   headers and body off the socket; recipients and headers are
 	   needed only for mail to partners. */
-	if (!tlsreq)
+	if (!rcpts)
 		skip |= SMFIP_NORCPT;
 	if (mwm_processor_count() == 0)
 		skip |= SMFIP_NOBODY;

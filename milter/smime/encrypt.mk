@@ -22,3 +22,17 @@ MAILWARD_SMIME_LIBS = $(B)/shared/cmd-smime.o $(B)/milter/smime/libmwsmime-engin
 $(MAILWARD_BIN): $(MAILWARD_SMIME_LIBS)
 $(B)/shared/cmd-smime.o: EXTRA_CFLAGS += -I$(srcdir)/milter/smime
 $(B)/shared/cmd-main.o: EXTRA_CFLAGS += -DMW_WITH_SMIME
+
+# Test programs: the engine on a message file, the unit tests of the
+# certificate selection, the benchmark.
+MW_SMIMEENC_TEST_PROGS = mw-smime-encrypt
+MW_SMIMEENC_TEST_BINS = $(MW_SMIMEENC_TEST_PROGS:%=$(B)/tests/smimeenc/%)
+ALL_TARGETS += $(MW_SMIMEENC_TEST_BINS)
+SAN_TARGETS += $(MW_SMIMEENC_TEST_BINS)
+$(MW_SMIMEENC_TEST_BINS:%=%.o): EXTRA_CFLAGS += -I$(srcdir)/milter/smime -I$(srcdir)/tests/smime
+$(MW_SMIMEENC_TEST_BINS): %: %.o $(B)/milter/smime/libmwsmime-engine.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/milter/smime/libmwsmime-engine.a \
+		$(ALL_LDFLAGS) -lssl -lcrypto -pthread
+
+# Through a private Postfix (normal build only).
+TESTS += $(srcdir)/tests/smimeenc/postfix-smimeenc.sh
