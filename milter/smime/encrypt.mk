@@ -36,3 +36,4 @@ $(MW_SMIMEENC_TEST_BINS): %: %.o $(B)/milter/smime/libmwsmime-engine.a
 
 # Through a private Postfix (normal build only).
 TESTS += $(srcdir)/tests/smimeenc/postfix-smimeenc.sh
+TESTS += $(srcdir)/tests/smimeenc/interop-rfc9216.sh
