@@ -25,7 +25,7 @@ $(B)/shared/cmd-main.o: EXTRA_CFLAGS += -DMW_WITH_SMIME
 
 # Test programs: the engine on a message file, the unit tests of the
 # certificate selection, the benchmark.
-MW_SMIMEENC_TEST_PROGS = mw-smime-encrypt
+MW_SMIMEENC_TEST_PROGS = mw-smime-encrypt unit-smimeenc
 MW_SMIMEENC_TEST_BINS = $(MW_SMIMEENC_TEST_PROGS:%=$(B)/tests/smimeenc/%)
 ALL_TARGETS += $(MW_SMIMEENC_TEST_BINS)
 SAN_TARGETS += $(MW_SMIMEENC_TEST_BINS)
@@ -37,3 +37,5 @@ $(MW_SMIMEENC_TEST_BINS): %: %.o $(B)/milter/smime/libmwsmime-engine.a
 # Through a private Postfix (normal build only).
 TESTS += $(srcdir)/tests/smimeenc/postfix-smimeenc.sh
 TESTS += $(srcdir)/tests/smimeenc/interop-rfc9216.sh
+TESTS += $(srcdir)/tests/smimeenc/run-unit.sh
+SAN_TESTS += $(srcdir)/tests/smimeenc/run-unit.sh
