@@ -69,7 +69,8 @@ int mw_smime_trust_load(const char *path, X509_STORE **store_r,
 
 /* Why cert cannot encrypt to address, or NULL if it can: it chains to
    trust (with untrusted as intermediates), is valid now, its key is RSA
-   (keyUsage allows keyEncipherment) or EC (keyAgreement), its
+   (keyUsage allows keyEncipherment) or EC (keyAgreement; X25519 and X448
+   are refused, OpenSSL's CMS cannot agree on them), its
    extendedKeyUsage, if any, allows emailProtection, and it names address
    (subjectAltName rfc822Name, else the subject's emailAddress, compared
    as for signing).  The text is in reason[]. */

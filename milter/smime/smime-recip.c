@@ -38,11 +38,18 @@ static const char *mw_smime_recip_usage(X509 *cert, char *reason,
 		what = "keyEncipherment (RSA key)";
 		break;
 	case EVP_PKEY_EC:
-	case EVP_PKEY_X25519:
-	case EVP_PKEY_X448:
 		need = KU_KEY_AGREEMENT;
 		what = "keyAgreement (EC key)";
 		break;
+	case EVP_PKEY_X25519:
+	case EVP_PKEY_X448:
+		/* RFC 8418 key agreement, which OpenSSL's CMS (3.0 to 3.5
+		   at least) does not implement: refused here, or the
+		   message would fail at encryption and tempfail for ever. */
+		snprintf(reason, reason_size,
+			 "%s key agreement is not supported by OpenSSL CMS",
+			 OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)));
+		return reason;
 	default:
 		snprintf(reason, reason_size,
 			 "key type %s cannot be encrypted to",

@@ -79,5 +79,14 @@ else
 	check "Dana (X25519): this OpenSSL cannot encrypt to X25519, and nothing is written" \
 		sh -c "grep -q 'not supported' '$tmp/dana.err' && [ ! -s '$tmp/dana.eml' ]"
 fi
+# The selection refuses her certificate for that reason, so a milter
+# never accepts a recipient it cannot encrypt to.
+mkdir "$tmp/dana-dir"
+cp "$rfc/lamps-dana.encrypt.crt" "$tmp/dana-dir/dana.pem"
+printf 'smime {\n  encrypt = opportunistic\n  certificates = "%s"\n  trust = "%s"\n}\n' \
+	"$tmp/dana-dir" "$rfc/lamps-dana.encrypt.crt" >"$tmp/dana.conf"
+"$MW_BUILDDIR/mailward" smime -c "$tmp/dana.conf" dana@smime.example >"$tmp/dana.smime" 2>&1
+check "mailward smime: Dana's X25519 certificate is refused with the reason" \
+	grep -q "rejected: .*Dana Hopper.*X25519 key agreement is not supported" "$tmp/dana.smime"
 echo "1..$n"
 [ "$failures" -eq 0 ]
