@@ -25,7 +25,7 @@ $(B)/shared/cmd-main.o: EXTRA_CFLAGS += -DMW_WITH_SMIME
 
 # Test programs: the engine on a message file, the unit tests of the
 # certificate selection, the benchmark.
-MW_SMIMEENC_TEST_PROGS = mw-smime-encrypt unit-smimeenc
+MW_SMIMEENC_TEST_PROGS = mw-smime-encrypt unit-smimeenc bench-enc
 MW_SMIMEENC_TEST_BINS = $(MW_SMIMEENC_TEST_PROGS:%=$(B)/tests/smimeenc/%)
 ALL_TARGETS += $(MW_SMIMEENC_TEST_BINS)
 SAN_TARGETS += $(MW_SMIMEENC_TEST_BINS)
@@ -39,3 +39,8 @@ TESTS += $(srcdir)/tests/smimeenc/postfix-smimeenc.sh
 TESTS += $(srcdir)/tests/smimeenc/interop-rfc9216.sh
 TESTS += $(srcdir)/tests/smimeenc/run-unit.sh
 SAN_TESTS += $(srcdir)/tests/smimeenc/run-unit.sh
+
+BENCH_TARGETS += bench-smime-encrypt
+.PHONY: bench-smime-encrypt
+bench-smime-encrypt: $(B)/tests/smimeenc/bench-enc
+	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) $(srcdir)/tests/smimeenc/bench-enc.sh

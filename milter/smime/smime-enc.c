@@ -18,12 +18,19 @@
 
 #include "mw-smime-enc.h"
 
+/* The canonicaliser and the base64 encoder write a line at a time; the
+   cipher and the spool get pieces of this size instead, as a call per
+   line costs more than the encryption. */
+#define MW_SMIME_ENC_BUF (64 * 1024)
+
 struct mw_smime_encrypted {
 	char content_type[160];
 	struct mw_smime_spool *body;
 	uint64_t pos;
 	struct mw_smime_b64 b64;
 	char error[256];	/* of the spool, seen through the BIO */
+	unsigned char out[MW_SMIME_ENC_BUF];	/* base64 text for the spool */
+	size_t out_len;
 };
 
 static BIO_METHOD *mw_smime_spool_method;
@@ -40,12 +47,29 @@ static void mw_smime_enc_openssl_error(char *error, size_t error_size,
 	ERR_clear_error();
 }
 
+static int mw_smime_enc_spool_flush(struct mw_smime_encrypted *enc)
+{
+	size_t len = enc->out_len;
+
+	enc->out_len = 0;
+	return len == 0 ? 0 : mw_smime_spool_write(enc->body, enc->out, len,
+						   enc->error,
+						   sizeof(enc->error));
+}
+
 static int mw_smime_enc_spool_write(void *ctx, const void *data, size_t size)
 {
 	struct mw_smime_encrypted *enc = ctx;
 
-	return mw_smime_spool_write(enc->body, data, size, enc->error,
-				    sizeof(enc->error));
+	if (enc->out_len + size > sizeof(enc->out) &&
+	    mw_smime_enc_spool_flush(enc) < 0)
+		return -1;
+	if (size > sizeof(enc->out))
+		return mw_smime_spool_write(enc->body, data, size, enc->error,
+					    sizeof(enc->error));
+	memcpy(enc->out + enc->out_len, data, size);
+	enc->out_len += size;
+	return 0;
 }
 
 /* A sink BIO: what CMS writes is base64-encoded into the spool. */
@@ -143,17 +167,40 @@ static CMS_ContentInfo *mw_smime_enc_cms(const struct mw_smime_enc_params *param
 struct mw_smime_enc_sink {
 	BIO *bio;
 	char error[128];
+	size_t len;
+	unsigned char buf[MW_SMIME_ENC_BUF];
 };
+
+static int mw_smime_enc_sink_flush(struct mw_smime_enc_sink *sink)
+{
+	int len = (int)sink->len;
+
+	sink->len = 0;
+	if (len > 0 && BIO_write(sink->bio, sink->buf, len) != len) {
+		snprintf(sink->error, sizeof(sink->error),
+			 "encrypting the entity failed");
+		return -1;
+	}
+	return 0;
+}
 
 static int mw_smime_enc_sink_write(void *ctx, const void *data, size_t size)
 {
 	struct mw_smime_enc_sink *sink = ctx;
 
-	if (size > 0 && BIO_write(sink->bio, data, (int)size) != (int)size) {
-		snprintf(sink->error, sizeof(sink->error),
-			 "encrypting the entity failed");
+	if (sink->len + size > sizeof(sink->buf) &&
+	    mw_smime_enc_sink_flush(sink) < 0)
 		return -1;
+	if (size > sizeof(sink->buf)) {
+		if (BIO_write(sink->bio, data, (int)size) != (int)size) {
+			snprintf(sink->error, sizeof(sink->error),
+				 "encrypting the entity failed");
+			return -1;
+		}
+		return 0;
 	}
+	memcpy(sink->buf + sink->len, data, size);
+	sink->len += size;
 	return 0;
 }
 
@@ -163,12 +210,13 @@ static int mw_smime_enc_stream(struct mw_smime_encrypted *enc,
 			       CMS_ContentInfo *cms, mw_smime_entity_fn *entity,
 			       void *entity_ctx, char *error, size_t error_size)
 {
-	struct mw_smime_enc_sink sink;
+	struct mw_smime_enc_sink *sink = malloc(sizeof(*sink));
 	BIO *out, *cms_bio, *next;
 	int ret = 0;
 
-	out = BIO_new(mw_smime_spool_method);
+	out = sink == NULL ? NULL : BIO_new(mw_smime_spool_method);
 	if (out == NULL) {
+		free(sink);
 		snprintf(error, error_size, "out of memory");
 		return -1;
 	}
@@ -177,14 +225,16 @@ static int mw_smime_enc_stream(struct mw_smime_encrypted *enc,
 	if (cms_bio == NULL) {
 		mw_smime_enc_openssl_error(error, error_size, "BIO_new_CMS");
 		BIO_free(out);
+		free(sink);
 		return -1;
 	}
-	sink.bio = cms_bio;
-	sink.error[0] = '\0';
-	if (entity(entity_ctx, mw_smime_enc_sink_write, &sink, error,
-		   error_size) < 0) {
+	sink->bio = cms_bio;
+	sink->error[0] = '\0';
+	sink->len = 0;
+	if (entity(entity_ctx, mw_smime_enc_sink_write, sink, error,
+		   error_size) < 0 || mw_smime_enc_sink_flush(sink) < 0) {
 		if (error[0] == '\0')
-			snprintf(error, error_size, "%s", sink.error);
+			snprintf(error, error_size, "%s", sink->error);
 		ret = -1;
 	} else if (BIO_flush(cms_bio) != 1) {
 		/* The flush ends the content and writes the rest of the
@@ -202,6 +252,7 @@ static int mw_smime_enc_stream(struct mw_smime_encrypted *enc,
 		cms_bio = next;
 	}
 	BIO_free(out);
+	free(sink);
 	return ret;
 }
 
@@ -216,10 +267,16 @@ int mw_smime_encrypt(const struct mw_smime_enc_params *params,
 
 	error[0] = '\0';
 	pthread_once(&mw_smime_spool_method_once, mw_smime_spool_method_init);
-	if (mw_smime_spool_method == NULL || (enc = calloc(1, sizeof(*enc))) == NULL) {
+	/* malloc, not calloc: the output buffer needs no zeroing. */
+	if (mw_smime_spool_method == NULL || (enc = malloc(sizeof(*enc))) == NULL) {
 		snprintf(error, error_size, "out of memory");
 		return -1;
 	}
+	enc->content_type[0] = '\0';
+	enc->body = NULL;
+	enc->pos = 0;
+	enc->error[0] = '\0';
+	enc->out_len = 0;
 	enc->body = mw_smime_spool_new(params->spool_threshold, params->tmpdir);
 	if (enc->body == NULL) {
 		snprintf(error, error_size, "out of memory");
@@ -235,7 +292,8 @@ int mw_smime_encrypt(const struct mw_smime_enc_params *params,
 	auth = OBJ_obj2nid(CMS_get0_type(cms)) == NID_id_smime_ct_authEnvelopedData;
 	if (mw_smime_enc_stream(enc, cms, entity, entity_ctx, error,
 				error_size) < 0 ||
-	    mw_smime_b64_final(&enc->b64) < 0) {
+	    mw_smime_b64_final(&enc->b64) < 0 ||
+	    mw_smime_enc_spool_flush(enc) < 0) {
 		if (error[0] == '\0')
 			snprintf(error, error_size, "%s", enc->error);
 		CMS_ContentInfo_free(cms);
