@@ -16,8 +16,9 @@ MW_SMIME_ENGINE_SRCS = \
 	milter/smime/smime-keytable.c \
 	milter/smime/smime-sendermap.c \
 	milter/smime/smime-from.c
+include $(srcdir)/milter/smime/encrypt.mk
 MW_SMIME_ENGINE_OBJS = $(MW_SMIME_ENGINE_SRCS:%.c=$(B)/%.o)
-MW_SMIME_PROC_OBJS = $(B)/milter/smime/smime-processor.o
+MW_SMIME_PROC_OBJS = $(B)/milter/smime/smime-processor.o $(MW_SMIME_ENC_PROC_OBJS)
 
 # The engine alone (no libmilter symbols), for the test programs.
 MW_SMIME_ENGINE_LIB = $(B)/milter/smime/libmwsmime-engine.a
