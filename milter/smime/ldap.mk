@@ -1,7 +1,8 @@
 # The LDAP certificate source of S/MIME encryption (smime-ldap.h): its
 # objects go into the S/MIME engine (and so into the milter), with
 # libldap; its tests against a private slapd, its benchmark and its
-# fuzz target.  Included from milter/smime/module.mk.
+# fuzz target.  Included from milter/smime/module.mk after encrypt.mk,
+# before the engine's object list is used.
 
 MW_SMIME_LDAP_SRCS = \
 	milter/smime/smime-ldap.c \
@@ -11,12 +12,16 @@ MW_SMIME_LDAP_SRCS = \
 	milter/smime/smime-ldap-value.c
 MW_SMIME_LDAP_OBJS = $(MW_SMIME_LDAP_SRCS:%.c=$(B)/%.o)
 MW_SMIME_ENGINE_SRCS += $(MW_SMIME_LDAP_SRCS)
-SMIME_LIBS += -lldap -llber
+# module.mk's SMIME_LIBS names them
+MW_SMIME_LDAP_LIBS = -lldap -llber
 
-# Added as prerequisites here so that this file can be included
-# anywhere in module.mk: the archive rules use $^.
-$(MW_SMIME_ENGINE_LIB): $(MW_SMIME_LDAP_OBJS)
-$(SMIME_LIB): $(MW_SMIME_LDAP_OBJS)
+# The encryption's "ldap" source (encrypt.mk) is now the real one, not
+# the stand-in that refuses a policy naming ldap; the programs that link
+# the engine without $(SMIME_LIBS) get libldap too.
+MW_SMIME_CERT_LDAP_SRC = milter/smime/smime-cert-ldap.c
+$(B)/milter/smime/smime-cert-ldap.o: EXTRA_CFLAGS += -I$(srcdir)/shared
+$(MAILWARD_BIN): AUDIT_LIBS += $(MW_SMIME_LDAP_LIBS)
+$(MW_SMIMEENC_TEST_BINS): MW_LDFLAGS += $(MW_SMIME_LDAP_LIBS)
 
 MW_SMIME_LDAP_TEST_PROGS = ldap-lookup ldap-unit
 MW_SMIME_LDAP_TEST_BINS = $(MW_SMIME_LDAP_TEST_PROGS:%=$(B)/tests/smimeenc/%)
@@ -25,12 +30,15 @@ ALL_TARGETS += $(MW_SMIME_LDAP_TEST_BINS)
 SAN_TARGETS += $(MW_SMIME_LDAP_TEST_BINS)
 TESTS += @B@/tests/smimeenc/ldap-unit $(srcdir)/tests/smimeenc/ldap-source.sh
 SAN_TESTS += @B@/tests/smimeenc/ldap-unit $(srcdir)/tests/smimeenc/ldap-source.sh
+# End to end with Postfix and the milter (normal build only).
+TESTS += $(srcdir)/tests/smimeenc/ldap-postfix.sh
 
 $(MW_SMIME_LDAP_TEST_BINS:%=%.o): EXTRA_CFLAGS += -I$(srcdir)/milter/smime
 
-$(MW_SMIME_LDAP_TEST_BINS): %: %.o $(MW_SMIME_ENGINE_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(MW_SMIME_ENGINE_LIB) $(ALL_LDFLAGS) \
-		$(SMIME_LIBS) -pthread
+# (the engine's archive by its path: module.mk names it after this file)
+$(MW_SMIME_LDAP_TEST_BINS): %: %.o $(B)/milter/smime/libmwsmime-engine.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/milter/smime/libmwsmime-engine.a \
+		$(ALL_LDFLAGS) $(SMIME_LIBS) -pthread
 
 # LDAP lookups per second against a private slapd, cold and warm cache,
 # 1 and 8 threads.
