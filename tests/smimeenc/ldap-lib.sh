@@ -227,9 +227,11 @@ ldt_slapd_stop() {
 }
 
 # ldt_lookup ARGS...: the driver with the bind settings of the test
-# directory; more options and the addresses in ARGS.
+# directory; more options and the addresses in ARGS.  LDT_WRAPPER: a
+# command to run it under (valgrind).
 ldt_lookup() {
-	"$LDT_LOOKUP" --base "$LDT_BASE" \
+	# shellcheck disable=SC2086
+	${LDT_WRAPPER:-} "$LDT_LOOKUP" --base "$LDT_BASE" \
 		--filter "(&(objectClass=inetOrgPerson)(mail=%s))" \
 		--bind-dn "$LDT_BIND_DN" --password-file "$LDT/milter.secret" \
 		--ca "$LDT/testca.pem" --timeout 3000 "$@"
