@@ -156,6 +156,9 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long skip = SMFIP_NODATA | SMFIP_NOUNKNOWN;
 	struct mw_policy *policy = mwm_config_acquire();
 	bool tlsreq = mwm_tlsreq_wanted(policy);
+	/* S/MIME encryption needs every envelope recipient. */
+	bool rcpts = tlsreq ||
+		mw_policy_smime(policy)->enc.encrypt != MW_SMIME_ENCRYPT_OFF;
 	struct mwm_conn *conn;
 
 	mw_policy_unref(&policy);
@@ -180,7 +183,7 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* Without message processors nothing reads the content: keep
 	   headers and body off the socket; recipients and headers are
 	   needed only for mail to partners. */
-	if (!tlsreq)
+	if (!rcpts)
 		skip |= SMFIP_NORCPT;
 	if (mwm_processor_count() == 0)
 		skip |= SMFIP_NOBODY;
@@ -316,12 +319,15 @@ static sfsistat mwm_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct mwm_msg *msg = mwm_msg_get(ctx);
 	const char *rcpt = smfi_getsymval(ctx, "{rcpt_addr}");
+	const char *failed;
 
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
 	if (rcpt == NULL)
 		rcpt = argv[0] != NULL ? argv[0] : "";
 	mwm_tlsreq_rcpt(msg, rcpt);
+	if (mwm_processors_rcpt(msg, rcpt, &failed) < 0)
+		return mwm_processor_failed(ctx, msg, failed);
 	return SMFIS_CONTINUE;
 }
 
@@ -376,6 +382,7 @@ static sfsistat mwm_eom(SMFICTX *ctx)
 	struct mwm_conn *conn = mwm_conn_get(ctx);
 	struct mwm_msg *msg = mwm_msg_get(ctx);
 	const char *failed;
+	int ret;
 
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
@@ -388,7 +395,13 @@ static sfsistat mwm_eom(SMFICTX *ctx)
 		return mwm_tempfail(ctx, "end of message", failed);
 	/* Message processors (S/MIME signing) change the message here,
 	   after every check has passed. */
-	if (mwm_processors_eom(msg, ctx, &failed) < 0)
+	ret = mwm_processors_eom(msg, ctx, &failed);
+	if (ret == MWM_PROCESSOR_REJECT || ret == MWM_PROCESSOR_TEMPFAIL) {
+		/* Refused by policy with the processor's own reply. */
+		mwm_msg_free(&conn->msg);
+		return ret == MWM_PROCESSOR_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	}
+	if (ret < 0)
 		return mwm_processor_failed(ctx, msg, failed);
 	mwm_msg_free(&conn->msg);
 	return SMFIS_CONTINUE;

@@ -88,6 +88,22 @@ static bool mwm_processor_joined(const struct mwm_msg *msg, unsigned int i)
 	return msg->proc_ctx[i] != NULL;
 }
 
+int mwm_processors_rcpt(struct mwm_msg *msg, const char *rcpt,
+			const char **failed_r)
+{
+	unsigned int i;
+
+	for (i = 0; msg->proc_ctx != NULL && mwm_processors[i] != NULL; i++) {
+		if (mwm_processor_joined(msg, i) &&
+		    mwm_processors[i]->rcpt != NULL &&
+		    mwm_processors[i]->rcpt(msg->proc_ctx[i], rcpt) < 0) {
+			*failed_r = mwm_processors[i]->name;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int mwm_processors_header(struct mwm_msg *msg, const char *name,
 			  const char *value, const char **failed_r)
 {
@@ -138,10 +154,15 @@ int mwm_processors_eom(struct mwm_msg *msg, SMFICTX *smfi,
 	unsigned int i;
 
 	for (i = 0; msg->proc_ctx != NULL && mwm_processors[i] != NULL; i++) {
-		if (mwm_processor_joined(msg, i) &&
-		    mwm_processors[i]->eom(msg->proc_ctx[i], msg, smfi) < 0) {
+		int ret;
+
+		if (!mwm_processor_joined(msg, i))
+			continue;
+		ret = mwm_processors[i]->eom(msg->proc_ctx[i], msg, smfi);
+		if (ret < 0) {
 			*failed_r = mwm_processors[i]->name;
-			return -1;
+			return ret == MWM_PROCESSOR_REJECT ||
+				ret == MWM_PROCESSOR_TEMPFAIL ? ret : -1;
 		}
 	}
 	return 0;

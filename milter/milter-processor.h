@@ -25,11 +25,15 @@ struct mwm_processor {
 	/* At MAIL FROM, after the checks passed.  Sets *ctx_r to the
 	   processor's state, or to NULL to take no part in this message. */
 	int (*msg_begin)(struct mwm_msg *msg, void **ctx_r);
+	/* Optional: each envelope recipient, as Postfix sends {rcpt_addr}. */
+	int (*rcpt)(void *ctx, const char *rcpt);
 	int (*header)(void *ctx, const char *name, const char *value);
 	int (*eoh)(void *ctx);
 	int (*body)(void *ctx, const unsigned char *data, size_t size);
 	/* At the end of the message: the place to modify it through
-	   smfi_* calls on smfi. */
+	   smfi_* calls on smfi.  Besides 0 and -1 it may return
+	   MWM_PROCESSOR_REJECT or MWM_PROCESSOR_TEMPFAIL after setting its
+	   own reply with smfi_setreply() (a 5xx or a 4xx). */
 	int (*eom)(void *ctx, struct mwm_msg *msg, SMFICTX *smfi);
 	/* Always called for a non-NULL ctx: after eom, on abort, or when
 	   the connection closes. */
@@ -49,6 +53,9 @@ struct mwm_processor {
 	void (*deinit)(void);
 };
 
+#define MWM_PROCESSOR_REJECT (-2)
+#define MWM_PROCESSOR_TEMPFAIL (-3)
+
 /* NULL-terminated, in the order the processors run. */
 extern const struct mwm_processor *const mwm_processors[];
 
@@ -62,8 +69,11 @@ unsigned long mwm_processor_actions(void);
 
 /* Each runs one step of every processor that takes part in msg, in
    order.  They return 0, or -1 with the failing processor's name in
-   *failed_r; the message then tempfails. */
+   *failed_r; the message then tempfails.  mwm_processors_eom() passes
+   MWM_PROCESSOR_REJECT and MWM_PROCESSOR_TEMPFAIL on. */
 int mwm_processors_begin(struct mwm_msg *msg, const char **failed_r);
+int mwm_processors_rcpt(struct mwm_msg *msg, const char *rcpt,
+			const char **failed_r);
 int mwm_processors_header(struct mwm_msg *msg, const char *name,
 			  const char *value, const char **failed_r);
 int mwm_processors_eoh(struct mwm_msg *msg, const char **failed_r);

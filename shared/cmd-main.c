@@ -17,6 +17,9 @@ static const struct {
 	  "                [host=NAME|none|fail] [mech=MECH] [secured=tls|yes|no]\n"
 	  "                [bits=N] [cert=valid|none] [auth=yes|no]" },
 	{ "partners", cmd_partners, "partners [-c FILE]" },
+#ifdef MW_WITH_SMIME
+	{ "smime", cmd_smime, "smime [-c FILE] ADDRESS..." },
+#endif
 	{ "audit", cmd_audit,
 	  "audit [-c FILE] [--json] [--hostname NAME]... [--no-dovecot] [--no-postfix]\n"
 	  "                 [--doveconf FILE] [--dovecot-config FILE] [--postconf FILE]\n"

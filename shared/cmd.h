@@ -17,6 +17,7 @@ int cmd_check(int argc, char *argv[]);
 int cmd_test(int argc, char *argv[]);
 int cmd_partners(int argc, char *argv[]);
 int cmd_audit(int argc, char *argv[]);
+int cmd_smime(int argc, char *argv[]);
 
 /* Loads the policy for a subcommand, printing every diagnostic to
    stderr.  Returns 0, or -1 if the policy is invalid. */

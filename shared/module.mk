@@ -20,6 +20,7 @@ POLICY_SRCS = \
 	shared/mw-util.c \
 	shared/mw-validate-service.c \
 	shared/mw-validate-partner.c \
+	shared/mw-validate-smime-enc.c \
 	shared/mw-validator.c
 
 CLI_SRCS = \
@@ -72,7 +73,7 @@ $(MW_POLICY_LIB): $(POLICY_OBJS)
 	$(AR) rcs $@ $(POLICY_OBJS)
 
 $(MAILWARD_BIN): $(CLI_OBJS) $(MW_POLICY_LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MW_POLICY_LIB) $(ALL_LDFLAGS) $(AUDIT_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) $(MAILWARD_SMIME_LIBS) $(MW_POLICY_LIB) $(ALL_LDFLAGS) $(AUDIT_LIBS)
 
 .PHONY: install-mailward uninstall-mailward
 install-mailward: $(MAILWARD_BIN)

@@ -148,6 +148,9 @@ extern const struct mw_keyword mw_partner_on_fail_keywords[];
 extern const struct mw_keyword mw_tls_required_no_keywords[];
 extern const struct mw_keyword mw_smime_sign_keywords[];
 extern const struct mw_keyword mw_smime_on_error_keywords[];
+extern const struct mw_keyword mw_smime_encrypt_keywords[];
+extern const struct mw_keyword mw_smime_rsa_padding_keywords[];
+extern const struct mw_keyword mw_smime_on_lookup_error_keywords[];
 const char *mw_keyword_name(const struct mw_keyword *table, int value);
 
 struct mw_setting_def {

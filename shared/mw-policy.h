@@ -334,6 +334,50 @@ enum mw_smime_on_error {
 	MW_SMIME_ON_ERROR_PASS = 0,	/* deliver unsigned, and log */
 	MW_SMIME_ON_ERROR_TEMPFAIL,
 };
+enum mw_smime_encrypt {
+	MW_SMIME_ENCRYPT_OFF = 0,
+	MW_SMIME_ENCRYPT_OPPORTUNISTIC,	/* only if every recipient has one */
+	MW_SMIME_ENCRYPT_REQUIRED,	/* refuse the message otherwise */
+};
+enum mw_smime_rsa_padding {
+	MW_SMIME_RSA_OAEP = 0,
+	MW_SMIME_RSA_PKCS1,
+};
+enum mw_smime_on_lookup_error {
+	MW_SMIME_LOOKUP_TEMPFAIL = 0,
+	MW_SMIME_LOOKUP_NO_CERTIFICATE,
+};
+/* The smime { ldap { } } block, as the policy gives it; the milter copies
+   it into the LDAP source's own settings (struct mw_smime_ldap_settings),
+   field by field, so that this module needs no milter header. */
+struct mw_smime_ldap_policy {
+	const char *uri;
+	const char *base;
+	const char *filter;		/* "(mail=%s)" by default */
+	const char *bind_dn;		/* NULL: anonymous */
+	const char *password_file;	/* NULL unless bind_dn */
+	bool starttls;			/* default yes */
+	const char *ca_file;
+	unsigned int timeout_msecs;
+	unsigned int cache_ttl_secs, negative_ttl_secs;
+	unsigned int max_connections;
+	const char *file;		/* where the block is, for messages */
+	unsigned int line;
+};
+struct mw_smime_enc_settings {
+	enum mw_smime_encrypt encrypt;
+	/* NULL-terminated; NULL when not set: the signing services. */
+	const char *const *services;
+	/* Certificate sources in order: paths (a directory of PEM files or
+	   a table file, told apart when loaded) or the word "ldap". */
+	const char *const *certificates;
+	const char *trust;		/* CA bundle file or directory */
+	const char *cipher;		/* "aes-256-gcm" */
+	enum mw_smime_rsa_padding rsa_padding;
+	enum mw_smime_on_lookup_error on_lookup_error;
+	bool have_ldap;			/* an ldap { } block was given */
+	struct mw_smime_ldap_policy ldap;
+};
 struct mw_smime_settings {
 	enum mw_smime_sign sign;
 	const char *keytable;	/* NULL if not set */
@@ -345,6 +389,8 @@ struct mw_smime_settings {
 	/* The policy services whose mail is signed, NULL-terminated;
 	   NULL when not set: submission and submissions. */
 	const char *const *services;
+	/* Encryption (mw-validate-smime-enc.c). */
+	struct mw_smime_enc_settings enc;
 };
 /* True if the smime settings sign mail of the policy service named
    service. */
@@ -352,5 +398,9 @@ bool mw_smime_signs_service(const struct mw_smime_settings *smime,
 			    const char *service);
 const struct mw_smime_settings *
 mw_policy_smime(const struct mw_policy *policy);
+/* True if the smime settings encrypt mail of the policy service named
+   service. */
+bool mw_smime_encrypts_service(const struct mw_smime_settings *smime,
+			       const char *service);
 
 #endif

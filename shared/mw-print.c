@@ -133,6 +133,52 @@ static void mw_print_path(FILE *out, const char *key, const char *path)
 	fputc('\n', out);
 }
 
+static void mw_print_smime_enc(FILE *out, const struct mw_smime_enc_settings *enc)
+{
+	const struct mw_smime_ldap_policy *ldap = &enc->ldap;
+	unsigned int i;
+
+	fprintf(out, "  encrypt = %s\n",
+		mw_keyword_name(mw_smime_encrypt_keywords, (int)enc->encrypt));
+	if (enc->services != NULL)
+		mw_print_list(out, "  ", "encrypt_services", enc->services);
+	if (enc->certificates != NULL) {
+		fputs("  certificates =", out);
+		for (i = 0; enc->certificates[i] != NULL; i++) {
+			fputc(' ', out);
+			/* Paths are absolute by now, so only the source
+			   ldap prints as the bare word. */
+			mw_print_word(out, enc->certificates[i]);
+		}
+		fputc('\n', out);
+	}
+	mw_print_path(out, "trust", enc->trust);
+	fprintf(out, "  cipher = %s\n", enc->cipher);
+	fprintf(out, "  rsa_padding = %s\n",
+		mw_keyword_name(mw_smime_rsa_padding_keywords, (int)enc->rsa_padding));
+	fprintf(out, "  on_lookup_error = %s\n",
+		mw_keyword_name(mw_smime_on_lookup_error_keywords,
+				(int)enc->on_lookup_error));
+	if (!enc->have_ldap)
+		return;
+	fputs("  ldap {\n", out);
+	mw_print_path(out, "  uri", ldap->uri);
+	mw_print_path(out, "  base", ldap->base);
+	mw_print_path(out, "  filter", ldap->filter);
+	mw_print_path(out, "  bind_dn", ldap->bind_dn);
+	mw_print_path(out, "  password_file", ldap->password_file);
+	fprintf(out, "    starttls = %s\n", ldap->starttls ? "yes" : "no");
+	mw_print_path(out, "  ca", ldap->ca_file);
+	fputs("  ", out);
+	mw_print_duration(out, "timeout", ldap->timeout_msecs);
+	fputs("  ", out);
+	mw_print_duration(out, "cache_ttl", ldap->cache_ttl_secs * 1000ULL);
+	fputs("  ", out);
+	mw_print_duration(out, "negative_ttl", ldap->negative_ttl_secs * 1000ULL);
+	fprintf(out, "    max_connections = %u\n", ldap->max_connections);
+	fputs("  }\n", out);
+}
+
 void mw_policy_print(const struct mw_policy *policy, FILE *out)
 {
 	const struct mw_smime_settings *smime = &policy->smime;
@@ -168,5 +214,6 @@ void mw_policy_print(const struct mw_policy *policy, FILE *out)
 	mw_print_path(out, "tmpdir", smime->tmpdir);
 	if (smime->services != NULL)
 		mw_print_list(out, "  ", "services", smime->services);
+	mw_print_smime_enc(out, &smime->enc);
 	fputs("}\n", out);
 }

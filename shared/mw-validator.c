@@ -382,6 +382,10 @@ static void mw_validate_assignments(struct mw_validator *v,
 
 	snprintf(what, sizeof(what), "%s setting", section);
 	for (child = block->children; child != NULL; child = child->next) {
+		/* smime { ldap { } }: mw_validate_smime_blocks() */
+		if (child->kind == MW_AST_BLOCK && strcmp(section, "smime") == 0 &&
+		    strcmp(child->words[0].text, "ldap") == 0)
+			continue;
 		if (child->kind != MW_AST_ASSIGN) {
 			mw_validator_node_error(v, child,
 				"expected 'key = value' in the %s section, found '%s'",
@@ -475,7 +479,10 @@ static int mw_partner_setting(struct mw_validator *v, const struct mw_ast_node *
 
 static const char *const mw_smime_keys[] = {
 	"sign", "keytable", "sender_map", "digest", "on_error",
-	"spool_threshold", "tmpdir", "services", NULL
+	"spool_threshold", "tmpdir", "services",
+	/* encryption: mw-validate-smime-enc.c */
+	"encrypt", "encrypt_services", "certificates", "trust", "cipher",
+	"rsa_padding", "on_lookup_error", NULL
 };
 
 static int mw_smime_setting(struct mw_validator *v, const struct mw_ast_node *node,
@@ -485,6 +492,8 @@ static int mw_smime_setting(struct mw_validator *v, const struct mw_ast_node *no
 	const char *key = node->words[0].text;
 	int value;
 
+	if (mw_smime_enc_is_key(key))
+		return mw_smime_enc_setting(v, node, &smime->enc);
 	if (strcmp(key, "keytable") == 0)
 		return mw_value_path(v, node, &smime->keytable);
 	if (strcmp(key, "sender_map") == 0)
@@ -684,6 +693,7 @@ static void mw_policy_set_builtin(struct mw_policy *policy)
 	policy->smime.on_error = MW_SMIME_ON_ERROR_PASS;
 	policy->smime.spool_threshold = 1024 * 1024;
 	policy->smime.tmpdir = "/var/tmp";
+	mw_smime_enc_set_builtin(&policy->smime.enc);
 }
 
 /* Sorted by name, then by the order of the services. */
@@ -809,6 +819,8 @@ static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons
 			"sign = authenticated needs a keytable");
 	}
 	mw_validate_smime_services(v, once->smime);
+	if (once->smime != NULL)
+		mw_validate_smime_enc_cross(v, once->smime, &policy->smime.enc);
 	for (i = 0; i < policy->service_count; i++) {
 		if (policy->services[i].settings.value[MW_SET_PARTNERS] == MW_PARTNERS_ENFORCE)
 			enforced = true;
@@ -864,8 +876,11 @@ int mw_validate(struct mw_policy *policy, struct mw_diags *diags,
 							mw_dns_setting, &policy->dns);
 		} else if (strcmp(name, "smime") == 0) {
 			if (mw_validate_once(&v, &once.smime, node))
+			{
 				mw_validate_assignments(&v, node, "smime", mw_smime_keys,
 							mw_smime_setting, &policy->smime);
+				mw_validate_smime_blocks(&v, node, &policy->smime.enc);
+			}
 		} else if (strcmp(name, "defaults") == 0) {
 			if (mw_validate_once(&v, &once.defaults, node))
 				defaults = mw_service_body_parse(&v, node, true);

@@ -82,4 +82,17 @@ void mw_validate_outbound_match(struct mw_validator *v,
 int mw_value_fingerprints(struct mw_validator *v, const struct mw_ast_node *node,
 			  const char *const **values_r);
 
+/* mw-validate-smime-enc.c: the encryption settings of the smime section
+   and its ldap { } block. */
+void mw_smime_enc_set_builtin(struct mw_smime_enc_settings *enc);
+bool mw_smime_enc_is_key(const char *key);
+int mw_smime_enc_setting(struct mw_validator *v, const struct mw_ast_node *node,
+			 struct mw_smime_enc_settings *enc);
+void mw_validate_smime_blocks(struct mw_validator *v,
+			      const struct mw_ast_node *smime,
+			      struct mw_smime_enc_settings *enc);
+void mw_validate_smime_enc_cross(struct mw_validator *v,
+				 const struct mw_ast_node *smime,
+				 const struct mw_smime_enc_settings *enc);
+
 #endif

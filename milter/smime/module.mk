@@ -16,13 +16,15 @@ MW_SMIME_ENGINE_SRCS = \
 	milter/smime/smime-keytable.c \
 	milter/smime/smime-sendermap.c \
 	milter/smime/smime-from.c
+include $(srcdir)/milter/smime/encrypt.mk
+include $(srcdir)/milter/smime/ldap.mk
 MW_SMIME_ENGINE_OBJS = $(MW_SMIME_ENGINE_SRCS:%.c=$(B)/%.o)
-MW_SMIME_PROC_OBJS = $(B)/milter/smime/smime-processor.o
+MW_SMIME_PROC_OBJS = $(B)/milter/smime/smime-processor.o $(MW_SMIME_ENC_PROC_OBJS)
 
 # The engine alone (no libmilter symbols), for the test programs.
 MW_SMIME_ENGINE_LIB = $(B)/milter/smime/libmwsmime-engine.a
 SMIME_LIB = $(B)/milter/smime/libmwsmime.a
-SMIME_LIBS = -lssl -lcrypto
+SMIME_LIBS = -lssl -lcrypto $(MW_SMIME_LDAP_LIBS)
 
 MW_SMIME_TEST_PROGS = unit-smime mw-smime-sign bench-sign bench-milter
 MW_SMIME_TEST_BINS = $(MW_SMIME_TEST_PROGS:%=$(B)/tests/smime/%)
@@ -123,3 +125,4 @@ fuzz-smime-tables:
 	build-fuzz/fuzz-smime-tables -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-artifact_prefix=build-fuzz/ \
 		-dict=build-fuzz/smime-tables.dict build-fuzz/corpus-smime-tables
+

@@ -21,6 +21,7 @@
 
 #include "milter-log.h"
 #include "mw-smime.h"
+#include "smime-enc-proc.h"
 #include "smime-processor.h"
 
 #define MWM_SMIME_CHUNK (64 * 1024)	/* smfi_replacebody() piece */
@@ -31,6 +32,7 @@ struct mwm_smime_tables {
 	int refcount;
 	struct mw_smime_keytable *keys;
 	struct mw_smime_sendermap *senders;	/* NULL: logins = addresses */
+	struct mwm_smime_enc *enc;		/* NULL: encryption off */
 };
 
 static pthread_mutex_t mwm_smime_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,6 +53,12 @@ struct mwm_smime_msg {
 	char from[256];
 	const struct mw_smime_key *key;
 	bool failed;		/* an error under on_error = pass */
+	/* Encryption (smime-enc-proc.c): the envelope recipients; NULL
+	   when the message is not to be encrypted.  Then a reason not to
+	   sign stops signing only, logged at the end. */
+	bool sign;
+	struct mwm_smime_enc_msg *enc;
+	char nosign[300];
 };
 
 static void mwm_smime_tables_unref(struct mwm_smime_tables **_t)
@@ -64,6 +72,7 @@ static void mwm_smime_tables_unref(struct mwm_smime_tables **_t)
 		return;
 	mw_smime_keytable_unref(&t->keys);
 	mw_smime_sendermap_free(&t->senders);
+	mwm_smime_enc_free(&t->enc);
 	free(t);
 }
 
@@ -78,7 +87,10 @@ static int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 	struct mwm_smime_tables *t = NULL, *old;
 	char error[512];
 
-	if (set->sign != MW_SMIME_SIGN_OFF && set->keytable != NULL) {
+	bool sign = set->sign != MW_SMIME_SIGN_OFF && set->keytable != NULL;
+	bool encrypt = set->enc.encrypt != MW_SMIME_ENCRYPT_OFF;
+
+	if (sign || encrypt) {
 		t = calloc(1, sizeof(*t));
 		if (t == NULL) {
 			if (log)
@@ -86,8 +98,9 @@ static int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 			return -1;
 		}
 		t->refcount = 1;
-		if (mw_smime_keytable_load(set->keytable, mwm_smime_warn, NULL,
-					   &t->keys, error, sizeof(error)) < 0 ||
+		if ((set->keytable != NULL &&
+		     mw_smime_keytable_load(set->keytable, mwm_smime_warn, NULL,
+					    &t->keys, error, sizeof(error)) < 0) ||
 		    (set->sender_map != NULL &&
 		     mw_smime_sendermap_load(set->sender_map, &t->senders,
 					     error, sizeof(error)) < 0)) {
@@ -98,7 +111,7 @@ static int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 		}
 		/* Signing on and no key to sign with is a setup error that
 		   would pass every message unsigned: refuse it, as -n does. */
-		if (mw_smime_keytable_count(t->keys) == 0) {
+		if (sign && mw_smime_keytable_count(t->keys) == 0) {
 			if (log)
 				mwm_log(LOG_ERR, "smime: %s: no usable signing "
 					"key, and sign = %s", set->keytable,
@@ -106,9 +119,13 @@ static int mwm_smime_policy_loaded(const struct mw_policy *policy, bool log)
 			mwm_smime_tables_unref(&t);
 			return -1;
 		}
-		if (log) {
+		if (log && t->keys != NULL) {
 			mwm_log(LOG_INFO, "smime: signing keys loaded from %s: %u",
 				set->keytable, mw_smime_keytable_count(t->keys));
+		}
+		if (mwm_smime_enc_load(set, log, &t->enc) < 0) {
+			mwm_smime_tables_unref(&t);
+			return -1;
 		}
 	}
 	pthread_mutex_lock(&mwm_smime_lock);
@@ -157,6 +174,22 @@ static void mwm_smime_skip(struct mwm_smime_msg *sm, const char *reason,
 	mw_smime_spool_free(&sm->body);
 }
 
+/* A reason not to sign: while the message is to be encrypted, it stops
+   signing only. */
+static void mwm_smime_nosign(struct mwm_smime_msg *sm, const char *reason,
+			     const char *detail)
+{
+	if (sm->enc == NULL) {
+		mwm_smime_skip(sm, reason, detail);
+		return;
+	}
+	sm->key = NULL;
+	if (sm->sign && sm->nosign[0] == '\0')
+		snprintf(sm->nosign, sizeof(sm->nosign), "%s%s%s", reason,
+			 detail != NULL ? " " : "", detail != NULL ? detail : "");
+	sm->sign = false;
+}
+
 static void mwm_smime_msg_free(struct mwm_smime_msg *sm)
 {
 	unsigned int i;
@@ -168,6 +201,7 @@ static void mwm_smime_msg_free(struct mwm_smime_msg *sm)
 	free(sm->headers);
 	free(sm->login);
 	mw_smime_spool_free(&sm->body);
+	mwm_smime_enc_msg_free(&sm->enc);
 	mwm_smime_tables_unref(&sm->tables);
 	free(sm);
 }
@@ -176,20 +210,25 @@ static int mwm_smime_begin(struct mwm_msg *msg, void **ctx_r)
 {
 	const struct mw_smime_settings *set = mw_policy_smime(msg->conn->policy);
 	const char *service = msg->conn->service;
+	bool sign = set->sign != MW_SMIME_SIGN_OFF &&
+		mw_smime_signs_service(set, service);
+	bool encrypt = mw_smime_encrypts_service(set, service);
 	struct mwm_smime_msg *sm;
 
 	*ctx_r = NULL;
-	if (set->sign == MW_SMIME_SIGN_OFF)
-		return 0;
-	if (!mw_smime_signs_service(set, service)) {
-		mwm_log(LOG_INFO, "%s: smime: not signed: service %s is not "
-			"one that signs (smime services)", mwm_smime_qid(msg),
-			service != NULL ? service : "(none)");
+	if (!sign && !encrypt) {
+		if (set->sign != MW_SMIME_SIGN_OFF)
+			mwm_log(LOG_INFO, "%s: smime: not signed: service %s "
+				"is not one that signs (smime services)",
+				mwm_smime_qid(msg),
+				service != NULL ? service : "(none)");
 		return 0;
 	}
 	if (msg->auth_authen == NULL) {
-		mwm_log(LOG_INFO, "%s: smime: not signed: sender <%s> did not "
-			"authenticate", mwm_smime_qid(msg), msg->sender);
+		mwm_log(LOG_INFO, "%s: smime: not %s: sender <%s> did not "
+			"authenticate", mwm_smime_qid(msg),
+			encrypt ? (sign ? "signed or encrypted" : "encrypted") :
+			"signed", msg->sender);
 		return 0;
 	}
 	sm = calloc(1, sizeof(*sm));
@@ -198,6 +237,11 @@ static int mwm_smime_begin(struct mwm_msg *msg, void **ctx_r)
 		return set->on_error == MW_SMIME_ON_ERROR_PASS ? 0 : -1;
 	}
 	sm->set = set;
+	sm->sign = sign;
+	if (encrypt && (sm->enc = mwm_smime_enc_msg_new()) == NULL) {
+		mwm_smime_msg_free(sm);
+		return -1;
+	}
 	sm->tables = mwm_smime_tables_get();
 	if (sm->tables == NULL)
 		mwm_smime_skip(sm, "no key table loaded", NULL);
@@ -288,20 +332,23 @@ static int mwm_smime_eoh(void *ctx)
 	}
 	if (!mw_smime_sender_allowed(sm->tables->senders, sm->login,
 				     sm->from)) {
-		mwm_smime_skip(sm, "login may not send as the From address",
-			       sm->from);
+		mwm_smime_nosign(sm, "login may not send as the From address",
+				 sm->from);
 		return 0;
 	}
-	sm->key = mw_smime_keytable_lookup(sm->tables->keys, sm->from);
+	if (!sm->sign)
+		return 0;
+	sm->key = sm->tables->keys == NULL ? NULL :
+		mw_smime_keytable_lookup(sm->tables->keys, sm->from);
 	if (sm->key == NULL) {
-		mwm_smime_skip(sm, "no key for the From address", sm->from);
+		mwm_smime_nosign(sm, "no key for the From address", sm->from);
 		return 0;
 	}
 	/* A domain key signs only for the addresses its certificate names,
 	   or clients would flag a sender mismatch (RFC 8550 3). */
 	if (!mw_smime_key_names(sm->key, sm->from)) {
-		mwm_smime_skip(sm, "the domain certificate does not name",
-			       sm->from);
+		mwm_smime_nosign(sm, "the domain certificate does not name",
+				 sm->from);
 		return 0;
 	}
 	return 0;
@@ -379,6 +426,52 @@ static int mwm_smime_apply(struct mwm_smime_msg *sm, struct mwm_msg *msg,
 	return ret;
 }
 
+/* The key table's certificate for the sender, for their own copy:
+   smime-enc-proc.c checks it can take encryption. */
+static X509 *mwm_smime_sender_cert(const struct mwm_smime_msg *sm)
+{
+	const struct mw_smime_key *key;
+
+	if (sm->key != NULL)
+		return sm->key->cert;
+	if (sm->tables->keys == NULL)
+		return NULL;
+	key = mw_smime_keytable_lookup(sm->tables->keys, sm->from);
+	return key != NULL ? key->cert : NULL;
+}
+
+/* Encrypts what signing made (sig), or the message itself. */
+static int mwm_smime_encrypt_apply(struct mwm_smime_msg *sm,
+				   struct mwm_msg *msg, SMFICTX *smfi,
+				   struct mw_smime_signed *sig,
+				   STACK_OF(X509) *certs)
+{
+	struct mw_smime_entity_plain plain = {
+		.headers = sm->headers,
+		.header_count = sm->header_count,
+		.body = sm->body,
+	};
+	uint64_t size = 0;
+	int ret;
+
+	ret = mwm_smime_enc_apply(sm->set, sm->headers, sm->header_count,
+				  certs, sig != NULL ?
+				  mw_smime_entity_signed_write :
+				  mw_smime_entity_plain_write,
+				  sig != NULL ? (void *)sig : (void *)&plain,
+				  mwm_smime_edit, smfi, mwm_smime_qid(msg), &size);
+	if (ret == 0)
+		mwm_log(LOG_INFO, "%s: smime: encrypted from %s for %d "
+			"certificates (the sender's included, %s, %s), %s, "
+			"%llu bytes, service %s", mwm_smime_qid(msg), sm->from,
+			sk_X509_num(certs), sm->set->enc.cipher,
+			sm->set->enc.rsa_padding == MW_SMIME_RSA_OAEP ?
+			"RSA-OAEP" : "RSA PKCS#1 v1.5",
+			sig != NULL ? "signed first" : "not signed",
+			(unsigned long long)size, msg->conn->service);
+	return ret;
+}
+
 static int mwm_smime_eom(void *ctx, struct mwm_msg *msg, SMFICTX *smfi)
 {
 	struct mwm_smime_msg *sm = ctx;
@@ -388,27 +481,61 @@ static int mwm_smime_eom(void *ctx, struct mwm_msg *msg, SMFICTX *smfi)
 		.spool_threshold = sm->set->spool_threshold,
 		.tmpdir = sm->set->tmpdir,
 	};
-	struct mw_smime_signed *sig;
+	enum mwm_smime_enc_verdict verdict = MWM_SMIME_ENC_PASS;
+	struct mw_smime_signed *sig = NULL;
+	STACK_OF(X509) *certs = NULL;
 	char error[512];
 	int ret;
 
 	if (sm->skip != NULL) {
 		mwm_log(sm->failed ? LOG_ERR : LOG_INFO,
-			"%s: smime: not signed: %s%s%s", mwm_smime_qid(msg),
+			"%s: smime: not %s: %s%s%s", mwm_smime_qid(msg),
+			sm->enc == NULL ? "signed" : !sm->sign ? "encrypted" :
+			"signed or encrypted",
 			sm->skip, sm->skip_detail[0] != '\0' ? " " : "",
 			sm->skip_detail);
 		return sm->failed && sm->set->on_error ==
 			MW_SMIME_ON_ERROR_TEMPFAIL ? -1 : 0;
 	}
-	if (mw_smime_sign(&params, sm->headers, sm->header_count, sm->body,
+	/* Encryption first decides: a refused message need not be
+	   signed. */
+	if (sm->enc != NULL) {
+		verdict = mwm_smime_enc_decide(sm->tables->enc, sm->set, sm->enc,
+					       mwm_smime_qid(msg), sm->from,
+					       mwm_smime_sender_cert(sm), smfi,
+					       &certs);
+		if (verdict == MWM_SMIME_ENC_REJECT)
+			return MWM_PROCESSOR_REJECT;
+		if (verdict == MWM_SMIME_ENC_TEMPFAIL)
+			return MWM_PROCESSOR_TEMPFAIL;
+	}
+	if (sm->nosign[0] != '\0')
+		mwm_log(LOG_INFO, "%s: smime: not signed: %s",
+			mwm_smime_qid(msg), sm->nosign);
+	if (sm->key != NULL &&
+	    mw_smime_sign(&params, sm->headers, sm->header_count, sm->body,
 			  &sig, error, sizeof(error)) < 0) {
 		bool pass = sm->set->on_error == MW_SMIME_ON_ERROR_PASS;
 
 		mwm_log(LOG_ERR, "%s: smime: not signed: %s%s",
 			mwm_smime_qid(msg), error,
 			pass ? "; passed unsigned" : "");
-		return pass ? 0 : -1;
+		if (!pass) {
+			sk_X509_pop_free(certs, X509_free);
+			return -1;
+		}
+		sig = NULL;
 	}
+	if (verdict == MWM_SMIME_ENC_ENCRYPT) {
+		/* A failure here may have changed the message in part:
+		   tempfail, whatever on_error says. */
+		ret = mwm_smime_encrypt_apply(sm, msg, smfi, sig, certs);
+		sk_X509_pop_free(certs, X509_free);
+		mw_smime_signed_free(&sig);
+		return ret;
+	}
+	if (sig == NULL)
+		return 0;
 	ret = mwm_smime_apply(sm, msg, smfi, sig);
 	if (ret == 0)
 		mwm_log(LOG_INFO, "%s: smime: signed as %s (login %s, %s, "
@@ -420,6 +547,17 @@ static int mwm_smime_eom(void *ctx, struct mwm_msg *msg, SMFICTX *smfi)
 	return ret;
 }
 
+static int mwm_smime_rcpt(void *ctx, const char *rcpt)
+{
+	struct mwm_smime_msg *sm = ctx;
+
+	if (sm->enc == NULL || sm->skip != NULL)
+		return 0;
+	if (mwm_smime_enc_rcpt(sm->enc, rcpt) < 0)
+		return mwm_smime_error(sm, "out of memory", NULL);
+	return 0;
+}
+
 static void mwm_smime_end(void *ctx)
 {
 	mwm_smime_msg_free(ctx);
@@ -429,6 +567,7 @@ const struct mwm_processor mwm_smime_processor = {
 	.name = "smime",
 	.actions = SMFIF_CHGHDRS | SMFIF_ADDHDRS | SMFIF_CHGBODY,
 	.msg_begin = mwm_smime_begin,
+	.rcpt = mwm_smime_rcpt,
 	.header = mwm_smime_header,
 	.eoh = mwm_smime_eoh,
 	.body = mwm_smime_body,
