@@ -16,6 +16,11 @@
 #include "ssl-settings.h"
 #include "login-settings.h"
 
+/* Dovecot's own switch for cleartext mechanisms outside TLS, as the
+   log names it: refusing, and allowing. */
+#define MAILWARD_LOGIN_CLEARTEXT_OFF "auth_allow_cleartext = no"
+#define MAILWARD_LOGIN_CLEARTEXT_ON "auth_allow_cleartext = yes"
+
 /* TLS, a local connection or one from login_trusted_networks */
 static inline bool mailward_login_secured(const struct client *client)
 {
@@ -75,6 +80,9 @@ static inline void mailward_login_require_tls(struct client *client)
 
 #include "master-service-ssl-settings.h"
 #include "login-settings.h"
+
+#define MAILWARD_LOGIN_CLEARTEXT_OFF "disable_plaintext_auth = yes"
+#define MAILWARD_LOGIN_CLEARTEXT_ON "disable_plaintext_auth = no"
 
 static inline bool mailward_login_secured(const struct client *client)
 {

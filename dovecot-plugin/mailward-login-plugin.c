@@ -44,6 +44,7 @@
 #include "client-common.h"
 #include "mailward-compat-login.h"
 #include "mailward-conn.h"
+#include "mailward-checks.h"
 #include "mailward-log.h"
 
 #include <stdlib.h>
@@ -303,6 +304,7 @@ static void mailward_login_client_allocated(struct client *client)
 	v->auth_result = mailward_login_auth_result;
 	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
 
+	mailward_checks_login_client(client, mailward_policy);
 	mailward_login_tighten_settings(client);
 }
 

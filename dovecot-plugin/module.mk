@@ -13,6 +13,7 @@ DOVECOT_SETTINGS_MODULE = $(B)/dovecot-plugin/libmailward_settings.so
 
 DOVECOT_AUTH_SRCS = \
 	dovecot-plugin/passdb-mailward.c \
+	dovecot-plugin/mailward-checks.c \
 	dovecot-plugin/mailward-compat.c \
 	dovecot-plugin/mailward-fcrdns.c \
 	dovecot-plugin/mailward-log.c \
@@ -20,6 +21,7 @@ DOVECOT_AUTH_SRCS = \
 
 DOVECOT_LOGIN_SRCS = \
 	dovecot-plugin/mailward-login-plugin.c \
+	dovecot-plugin/mailward-checks-login.c \
 	dovecot-plugin/mailward-log.c \
 	dovecot-plugin/mailward-conn.c
 

@@ -28,6 +28,7 @@
 #include "dns-lookup.h"
 #include "mailward-conn.h"
 #include "mailward-compat.h"
+#include "mailward-checks.h"
 #include "mailward-fcrdns.h"
 #include "mailward-log.h"
 
@@ -184,6 +185,7 @@ static void mailward_passdb_check(struct mailward_passdb_request *request)
 	struct mailward_passdb_module *module = request->module;
 	struct mw_decision dec;
 
+	mailward_checks_passdb_request(request->auth_request);
 	mailward_conn_from_request(request);
 	if (module->policy != NULL) {
 		mailward_passdb_decide(request);
@@ -267,6 +269,7 @@ static void mailward_passdb_init(struct passdb_module *_module)
 	struct mailward_passdb_module *module =
 		(struct mailward_passdb_module *)_module;
 
+	mailward_checks_passdb_init(_module);
 	if (module->policy == NULL)
 		return;
 	/* relative to base_dir, where dns-client listens */

@@ -188,6 +188,62 @@ static void audit_dovecot_cleartext(const struct audit_context *ctx)
 	}
 }
 
+/* Where the policy lets cleartext mechanisms through without TLS
+   ("cleartext = always", never the built-in value), or NULL. */
+static const char *audit_cleartext_relaxed(const struct mw_service *svc,
+					   const struct mw_loc **loc_r)
+{
+	unsigned int i;
+
+	if (svc->settings.value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS) {
+		*loc_r = &svc->settings.loc[MW_SET_CLEARTEXT];
+		return svc->name;
+	}
+	for (i = 0; i < svc->from_count; i++) {
+		if (svc->froms[i].settings.value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS) {
+			*loc_r = &svc->froms[i].settings.loc[MW_SET_CLEARTEXT];
+			return svc->froms[i].text;
+		}
+	}
+	return NULL;
+}
+
+/* Dovecot refuses cleartext mechanisms outside TLS itself, before the
+   passdb is asked (and by default: disable_plaintext_auth = yes on 2.3,
+   auth_allow_cleartext = no on 2.4), so a policy that allows them for
+   some clients is silently overruled. */
+static void audit_dovecot_cleartext_overruled(const struct audit_context *ctx)
+{
+	const struct audit_conf *conf = ctx->dovecot;
+	bool is24 = audit_dovecot_24(conf);
+	const char *key = is24 ? "auth_allow_cleartext" : "disable_plaintext_auth";
+	const char *refusing = is24 ? "no" : "yes";
+	unsigned int i;
+
+	for (i = 0; audit_dovecot_protocols[i] != NULL; i++) {
+		const char *protocol = audit_dovecot_protocols[i];
+		const struct mw_service *svc = audit_policy_service(ctx, protocol);
+		const struct audit_setting *set;
+		const struct mw_loc *loc;
+		const char *where;
+
+		if (svc == NULL || !audit_protocol_enabled(conf, protocol) ||
+		    (where = audit_cleartext_relaxed(svc, &loc)) == NULL)
+			continue;
+		set = audit_dovecot_get(conf, protocol, key);
+		if (set != NULL && strcmp(set->value, refusing) != 0)
+			continue;
+		audit_addf(ctx->findings, AUDIT_MEDIUM, "mailward-cleartext-overruled",
+			   conf->source, set == NULL ? 0 : set->line,
+			   "the policy allows cleartext passwords without TLS for some clients, but Dovecot refuses them before the mailward passdb is asked, so that part of the policy does nothing",
+			   is24 ? "set auth_allow_cleartext = yes (globally or in protocol NAME { }): the mailward passdb refuses cleartext wherever the policy says tls-only or never"
+				: "set disable_plaintext_auth = no (globally or in protocol NAME { }): the mailward passdb refuses cleartext wherever the policy says tls-only or never",
+			   "%s = %s%s (%s), policy %s:%u: %s: cleartext = always",
+			   key, refusing, set == NULL ? ", the default" : "", protocol,
+			   loc->file == NULL ? "" : loc->file, loc->line, where);
+	}
+}
+
 static void audit_dovecot_tls(const struct audit_context *ctx)
 {
 	const struct audit_conf *conf = ctx->dovecot;
@@ -355,6 +411,7 @@ void audit_check_dovecot(const struct audit_context *ctx)
 {
 	audit_dovecot_policy_paths(ctx);
 	audit_dovecot_cleartext(ctx);
+	audit_dovecot_cleartext_overruled(ctx);
 	audit_dovecot_tls(ctx);
 	audit_dovecot_protocol_versions(ctx);
 	audit_dovecot_certs(ctx);
