@@ -34,29 +34,43 @@ mailward_checks_relaxed(const struct mw_service *svc, const char **where_r)
 void mailward_checks_login_client(struct client *client,
 				  const struct mw_policy *policy)
 {
-	static bool warned = FALSE;
 	const struct mw_settings *set;
 	const struct mw_loc *loc;
+	struct mw_decision dec;
+	struct mw_conn conn;
 	const char *where;
 
 	/* Dovecot refuses cleartext mechanisms before TLS (LOGINDISABLED,
 	   "Plaintext authentication disallowed") without asking the auth
 	   process, so a policy that allows them never gets the chance. */
-	if (warned || policy == NULL || mailward_login_secured(client) ||
+	if (policy == NULL || mailward_login_secured(client) ||
 	    mailward_login_cleartext_allowed(client))
 		return;
 	set = mailward_checks_relaxed(mw_policy_service(policy,
 		login_binary->protocol), &where);
 	if (set == NULL)
 		return;
-	warned = TRUE;
+	/* Logged for each client that the relaxation is for, not once per
+	   process: with service_count = 1 every connection has a process
+	   of its own, and the clients it does not concern need no line. */
+	mw_conn_init(&conn);
+	conn.service = login_binary->protocol;
+	mailward_addr_from_ip(&client->ip, &conn.remote_ip);
+	mailward_addr_from_ip(&client->local_ip, &conn.local_ip);
+	conn.remote_port = client->remote_port;
+	conn.local_port = client->local_port;
+	conn.tls = MW_TLS_NONE;
+	conn.mech = "PLAIN";
+	if (mw_decide_pending_host(policy, &conn, &dec) != MW_VERDICT_ALLOW)
+		return;
 	loc = &set->loc[MW_SET_CLEARTEXT];
-	i_warning(MAILWARD_LOG_PREFIX"%s:%u: %s allows cleartext passwords "
-		  "without TLS (cleartext = always), but Dovecot's %s refuses "
-		  "them before the policy is asked, so the relaxation does "
-		  "nothing; set %s for %s (the mailward passdb then refuses "
-		  "cleartext where the policy says tls-only or never)",
-		  loc->file == NULL ? "(built in)" : loc->file, loc->line,
+	e_warning(client->event, MAILWARD_LOG_PREFIX"the policy allows client "
+		  "%s cleartext passwords without TLS (cleartext = always, "
+		  "%s:%u: %s), but Dovecot's %s refuses them before the policy "
+		  "is asked, so the relaxation does nothing; set %s for %s "
+		  "(the mailward passdb still refuses cleartext where the "
+		  "policy says tls-only or never)",
+		  net_ip2addr(&client->ip), loc->file == NULL ? "(built in)" : loc->file, loc->line,
 		  where, MAILWARD_LOGIN_CLEARTEXT_OFF,
 		  MAILWARD_LOGIN_CLEARTEXT_ON, login_binary->protocol);
 }

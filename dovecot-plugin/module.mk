@@ -55,6 +55,7 @@ UNINSTALL_TARGETS += uninstall-dovecot
 # and valgrind cannot run them either.
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-dovecot-policy.sh \
+	$(srcdir)/tests/dovecot/test-dovecot-checks.sh \
 	$(srcdir)/tests/dovecot/valgrind-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-compat.sh
 # On Debian 12 also in a Debian 13 root, the two side by side.

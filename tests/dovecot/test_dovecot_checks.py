@@ -1,0 +1,191 @@
+"""Configurations that would enforce less than the policy says are
+refused or logged with the setting to change (mailward-dovecot(7),
+CONFIGURATION CHECKS), and mailward audit reports the same; the
+configuration that the documentation shows gets none of it.
+
+Run by test-dovecot-checks.sh inside a private network and mount
+namespace, with the harness of mwdovecot.  Each case starts its own
+Dovecot."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mwdovecot as mw  # noqa: E402
+
+POLICY = """\
+service imap {
+  allow net 127.0.0.0/8
+  deny  any
+  cleartext = tls-only
+  from net 127.0.0.3 {
+    cleartext = always
+  }
+}
+service pop3 submission {
+  allow any
+}
+"""
+
+ORDER_FATAL = "mailward: passdb mailward is listed after passdb"
+NO_PLUGIN = "without the cipher strength that the mailward_login"
+OVERRULED = "cleartext passwords without TLS (cleartext = always"
+CLEARTEXT_KEY = ("auth_allow_cleartext = no" if mw.DOVECOT_24
+                 else "disable_plaintext_auth = yes")
+
+
+def mailward_lines(text):
+    return [line for line in text.splitlines()
+            if "mailward:" in line and ("Warning" in line or
+                                        "Fatal" in line or
+                                        "Error" in line)]
+
+
+def audit(dovecot, policy, builddir):
+    """mailward audit of this Dovecot's configuration: the finding ids."""
+    out = subprocess.run(
+        [os.path.join(builddir, "mailward"), "audit", "-c", policy,
+         "--json", "--dovecot-config", dovecot.conf, "--no-postfix"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        doc = json.loads(out.stdout)
+    except ValueError:
+        return set(), out.stdout + out.stderr
+    items = doc.get("findings", doc) if isinstance(doc, dict) else doc
+    return {f.get("id") for f in items if isinstance(f, dict)}, out.stdout
+
+
+def exercise(dovecot):
+    """A TLS login and a cleartext-capable greeting from 127.0.0.3, so
+    that the auth process and imap-login have run; returns the log."""
+    mark = dovecot.log_mark()
+    ok, text = mw.imap_login("127.0.0.2", "starttls", "PLAIN")
+    try:
+        caps = mw.imap_caps("127.0.0.3")
+    except (mw.imaplib.IMAP4.error, mw.imaplib.IMAP4.abort, OSError) as e:
+        caps = {str(e)}
+    time.sleep(0.5)
+    return ok, text, caps, dovecot.log_since(mark)
+
+
+def case(t, work, builddir, policy, name, **kw):
+    dovecot = mw.Dovecot(work, builddir, policy, name=name, **kw)
+    try:
+        dovecot.start()
+        result = exercise(dovecot)
+        findings = audit(dovecot, policy, builddir)
+        return dovecot, result, findings, dovecot.read_log()
+    finally:
+        dovecot.stop()
+
+
+def run_correct(t, work, builddir, policy):
+    _, (ok, text, caps, _), (ids, raw), log = case(
+        t, work, builddir, policy, "correct")
+    t.ok(ok, "documented configuration: a TLS login succeeds", text)
+    t.ok("LOGINDISABLED" not in caps and "AUTH=PLAIN" in caps,
+         "documented configuration: 127.0.0.3 (cleartext = always) is "
+         "offered PLAIN before TLS", sorted(caps))
+    t.ok(mailward_lines(log) == [],
+         "documented configuration: no mailward warning, error or fatal "
+         "in the log", mailward_lines(log))
+    t.ok(not any(i and i.startswith("mailward-") for i in ids),
+         "documented configuration: mailward audit reports no mailward-* "
+         "finding", raw)
+
+
+def run_order(t, work, builddir, policy):
+    dovecot, (ok, text, _, _), (ids, raw), log = case(
+        t, work, builddir, policy, "order", module=False,
+        extra=mw.conf_passdb_mailward(policy))
+    t.ok(ORDER_FATAL + " passwd-file" in log and "Fatal" in log and
+         "list passdb mailward first" in log,
+         "passdb mailward after passdb passwd-file: the auth process "
+         "refuses to start, naming the passdb and the fix",
+         mailward_lines(log) or log[-2000:])
+    t.ok(not ok, "passdb mailward after passdb passwd-file: nobody logs in "
+         "past the policy", text)
+    t.ok("mailward-passdb-order" in ids,
+         "passdb mailward after passdb passwd-file: mailward audit reports "
+         "mailward-passdb-order", raw)
+
+
+def run_no_plugin(t, work, builddir, policy):
+    _, (ok, text, _, _), (ids, raw), log = case(
+        t, work, builddir, policy, "noplugin", login_plugin=False)
+    lines = [line for line in log.splitlines() if NO_PLUGIN in line]
+    t.ok(ok and len(lines) == 1 and "login_plugins" in lines[0],
+         "passdb without the login plugin: one warning at the first TLS "
+         "login, naming login_plugins", mailward_lines(log) or text)
+    t.ok("mailward-passdb-without-plugin" in ids,
+         "passdb without the login plugin: mailward audit reports "
+         "mailward-passdb-without-plugin", raw)
+
+
+def run_no_passdb(t, work, builddir, policy):
+    _, (ok, text, _, _), (ids, raw), log = case(
+        t, work, builddir, policy, "nopassdb", module=False)
+    t.ok("mailward-plugin-without-passdb" in ids,
+         "login plugin without the passdb: mailward audit reports "
+         "mailward-plugin-without-passdb", raw)
+
+
+def run_overruled(t, work, builddir, policy):
+    _, (ok, text, caps, _), (ids, raw), log = case(
+        t, work, builddir, policy, "overruled",
+        extra=mw.conf_cleartext(False))
+    lines = [line for line in log.splitlines() if OVERRULED in line]
+    t.ok("LOGINDISABLED" in caps,
+         "%s: Dovecot does refuse cleartext to 127.0.0.3 although the "
+         "policy allows it (what the warning is about)" % CLEARTEXT_KEY,
+         sorted(caps))
+    want = CLEARTEXT_KEY.replace("no", "yes") if mw.DOVECOT_24 else \
+        CLEARTEXT_KEY.replace("yes", "no")
+    t.ok(len(lines) == 1 and CLEARTEXT_KEY in lines[0] and
+         "set " + want in lines[0] and
+         "from net 127.0.0.3" in lines[0] and
+         os.path.basename(policy) + ":6" in lines[0] and
+         "127.0.0.3" in lines[0],
+         "%s with a policy that relaxes cleartext: one warning, for the "
+         "relaxed client only, naming the policy line and '%s'"
+         % (CLEARTEXT_KEY, want),
+         mailward_lines(log))
+    t.ok("mailward-cleartext-overruled" in ids,
+         "%s: mailward audit reports mailward-cleartext-overruled"
+         % CLEARTEXT_KEY, raw)
+
+
+def guarded(t, func, *args):
+    try:
+        func(t, *args)
+    except Exception:
+        t.ok(False, "%s ended early" % func.__name__,
+             traceback.format_exc())
+
+
+def main():
+    t = mw.Tap()
+    builddir = os.environ.get("MW_BUILDDIR", "build")
+    work = mw.workdir()
+    mw.setup_namespace(work, builddir)
+    mw.make_certs(os.path.join(work, "certs"))
+    policy = os.path.join(work, "mailward.conf")
+    with open(policy, "w") as f:
+        f.write(POLICY)
+    os.chmod(policy, 0o644)
+    for func in (run_correct, run_order, run_no_plugin, run_no_passdb,
+                 run_overruled):
+        guarded(t, func, work, builddir, policy)
+    if t.failed:
+        t.diag("work directory kept: " + work)
+    else:
+        subprocess.run(["rm", "-rf", work])
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
