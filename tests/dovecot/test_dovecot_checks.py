@@ -7,8 +7,12 @@ Run by test-dovecot-checks.sh inside a private network and mount
 namespace, with the harness of mwdovecot.  Each case starts its own
 Dovecot."""
 
+import contextlib
+import imaplib
 import json
 import os
+import poplib
+import smtplib
 import subprocess
 import sys
 import time
@@ -158,6 +162,133 @@ def run_overruled(t, work, builddir, policy):
          "%s: mailward audit reports mailward-cleartext-overruled"
          % CLEARTEXT_KEY, raw)
 
+# secured_is_tls, key by key: tls and tls_min_bits (imap), cleartext
+# (pop3), client certificates (submission).  127.0.0.1 -> 127.0.0.1 is
+# "secured" because rip = lip, 127.0.0.2 because of
+# login_trusted_networks; 127.0.0.66 is a forwarded address the policy
+# denies.
+SECURED_POLICY = """\
+service imap {{
+  deny net 127.0.0.66
+  allow any
+  tls = required
+  tls_min_bits = 256
+  secured_is_tls = {v}
+}}
+service pop3 {{
+  allow any
+  cleartext = tls-only
+  secured_is_tls = {v}
+}}
+service submission {{
+  allow any
+  client_cert = required
+  secured_is_tls = {v}
+}}
+"""
+
+SECURED_SOURCES = (("127.0.0.1", "rip = lip"),
+                   ("127.0.0.2", "login_trusted_networks"))
+
+
+def pop3_userpass(source, stls):
+    p = mw.POP3(source)
+    try:
+        if stls:
+            p.stls(mw.client_context())
+        p.user(mw.USER)
+        return p.pass_(mw.PASSWORD).decode()
+    except poplib.error_proto as e:
+        return str(e)
+    finally:
+        with contextlib.suppress(Exception):
+            p.quit()
+
+
+def smtp_plain(source, context=None):
+    s = mw.smtp(source)
+    try:
+        s.ehlo("client.test")
+        if context is not None:
+            s.starttls(context=context)
+            s.ehlo("client.test")
+        s.user, s.password = mw.USER, mw.PASSWORD
+        return s.auth("PLAIN", s.auth_plain)[0]
+    except smtplib.SMTPException as e:
+        return str(e)
+    finally:
+        with contextlib.suppress(Exception):
+            s.quit()
+
+
+def imap_forwarded(source, forwarded):
+    """LOGIN after IMAP ID has forwarded another client address."""
+    imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
+    c = mw.IMAP(source)
+    try:
+        c._simple_command("ID", '("x-originating-ip" "%s")' % forwarded)
+        typ, data = c.login(mw.USER, mw.PASSWORD)
+        return typ == "OK", b" ".join(data).decode(errors="replace")
+    except (c.error, c.abort) as e:
+        return False, str(e)
+    finally:
+        with contextlib.suppress(Exception):
+            c.logout()
+
+
+def run_secured(t, work, builddir, _policy, value):
+    tls = value == "yes"
+    policy = os.path.join(work, "secured-%s.conf" % value)
+    with open(policy, "w") as f:
+        f.write(SECURED_POLICY.format(v=value))
+    os.chmod(policy, 0o644)
+    certs = os.path.join(work, "certs")
+    dovecot = mw.Dovecot(work, builddir, policy, name="secured-" + value,
+                         extra="login_trusted_networks = 127.0.0.2/32\n")
+    weak = mw.client_context(ciphers="ECDHE-RSA-AES128-GCM-SHA256",
+                             max_tls12=True)
+    try:
+        dovecot.start()
+        for source, why in SECURED_SOURCES:
+            tag = "secured_is_tls = %s, %s (%s)" % (value, source, why)
+            caps = mw.imap_caps(source)
+            ok, text = mw.imap_login(source, "plain", "LOGIN")
+            t.ok(ok == tls and ("LOGINDISABLED" in caps) != tls,
+                 "%s: tls = required and tls_min_bits = 256 %s a login "
+                 "without TLS" % (tag, "pass" if tls else "refuse"),
+                 (text, sorted(caps)))
+            ok, text = mw.imap_login(source, "starttls", "PLAIN",
+                                     context=weak)
+            t.ok(not ok and "Cipher too weak" in text,
+                 "%s: over TLS a 128-bit cipher is still refused" % tag,
+                 text)
+            ok, text = mw.imap_login(source, "starttls", "PLAIN")
+            t.ok(ok, "%s: over TLS with 256 bits the login passes" % tag,
+                 text)
+            res = pop3_userpass(source, False)
+            t.ok(res.startswith("+OK") == tls,
+                 "%s: cleartext = tls-only %s POP3 USER/PASS without TLS"
+                 % (tag, "passes" if tls else "refuses"), res)
+            res = pop3_userpass(source, True)
+            t.ok(res.startswith("+OK"),
+                 "%s: POP3 USER/PASS after STLS passes" % tag, res)
+            code = smtp_plain(source)
+            t.ok(code != 235,
+                 "%s: client_cert = required refuses AUTH without TLS "
+                 "(a secured connection has no certificate)" % tag, code)
+            code = smtp_plain(source, mw.client_context(
+                os.path.join(certs, "client")))
+            t.ok(code == 235, "%s: with TLS and a client certificate "
+                 "AUTH passes" % tag, code)
+        if tls:
+            ok, text = imap_forwarded("127.0.0.2", "127.0.0.66")
+            t.ok(not ok and "Access denied" in text and
+                 "Unsupported" not in text,
+                 "a trusted proxy forwarding a denied address (IMAP ID): "
+                 "the client hears the decision's text", text)
+    finally:
+        dovecot.stop()
+
 
 def guarded(t, func, *args):
     try:
@@ -180,6 +311,8 @@ def main():
     for func in (run_correct, run_order, run_no_plugin, run_no_passdb,
                  run_overruled):
         guarded(t, func, work, builddir, policy)
+    for value in ("yes", "no"):
+        guarded(t, run_secured, work, builddir, policy, value)
     if t.failed:
         t.diag("work directory kept: " + work)
     else:
