@@ -280,6 +280,22 @@ def run_secured(t, work, builddir, _policy, value):
                 os.path.join(certs, "client")))
             t.ok(code == 235, "%s: with TLS and a client certificate "
                  "AUTH passes" % tag, code)
+        # the passdb alone, as a login process would ask it for a
+        # secured client without TLS (a bare "secured")
+        ac = mw.AuthClient(dovecot.auth_socket())
+        try:
+            for service, key, want in (("imap", "tls", tls),
+                                       ("pop3", "cleartext", tls),
+                                       ("submission", "client_cert", False)):
+                res, f = ac.auth("PLAIN", service=service, rip="127.0.0.2",
+                                 secured=True)
+                t.ok((res == "OK") == want,
+                     "secured_is_tls = %s: the passdb %s a secured %s "
+                     "login without TLS (%s)" % (
+                         value, "passes" if want else "refuses", service,
+                         key), (res, f))
+        finally:
+            ac.close()
         if tls:
             ok, text = imap_forwarded("127.0.0.2", "127.0.0.66")
             t.ok(not ok and "Access denied" in text and
