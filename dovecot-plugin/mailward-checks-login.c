@@ -7,23 +7,29 @@
 #include "mailward-checks.h"
 #include "mw-policy-private.h"
 
+/* "cleartext = always" without tls = required.  The built-in default
+   is tls-only, so any such value was written in the policy. */
+static bool mailward_checks_cleartext_open(const struct mw_settings *set)
+{
+	return set->value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS &&
+		set->value[MW_SET_TLS] != MW_REQUIRED;
+}
+
 /* The first place in the service's settings that lets cleartext
-   mechanisms through without TLS ("cleartext = always"), or NULL.
-   The built-in default is tls-only, so any such value was written in
-   the policy. */
+   mechanisms through without TLS, or NULL. */
 static const struct mw_settings *
 mailward_checks_relaxed(const struct mw_service *svc, const char **where_r)
 {
 	unsigned int i;
 
-	if (svc->settings.value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS) {
+	if (mailward_checks_cleartext_open(&svc->settings)) {
 		*where_r = t_strdup_printf("service %s", svc->name);
 		return &svc->settings;
 	}
 	for (i = 0; i < svc->from_count; i++) {
 		const struct mw_settings *set = &svc->froms[i].settings;
 
-		if (set->value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS) {
+		if (mailward_checks_cleartext_open(set)) {
 			*where_r = svc->froms[i].text;
 			return set;
 		}
