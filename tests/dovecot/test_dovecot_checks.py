@@ -118,6 +118,31 @@ def run_order(t, work, builddir, policy):
          "mailward-passdb-order", raw)
 
 
+def conf_passdb_deny(path):
+    """A deny = yes passdb: it only refuses the users it lists."""
+    if mw.DOVECOT_24:
+        return ("passdb denied {\n  driver = passwd-file\n"
+                "  passwd_file_path = %s\n  deny = yes\n}\n" % path)
+    return ("passdb {\n  driver = passwd-file\n  args = %s\n"
+            "  deny = yes\n}\n" % path)
+
+
+def run_order_deny_first(t, work, builddir, policy):
+    denied = os.path.join(work, "denied-users")
+    with open(denied, "w") as f:
+        f.write("mallory:\n")
+    os.chmod(denied, 0o644)
+    stanza = (mw.conf_login_plugin(os.path.abspath(
+        os.path.join(builddir, "dovecot-plugin"))) +
+        conf_passdb_deny(denied) + mw.conf_passdb_mailward(policy))
+    _, (ok, text, _, _), (ids, raw), log = case(
+        t, work, builddir, policy, "denyfirst", stanza=stanza)
+    t.ok(ok and ORDER_FATAL not in log and
+         "mailward-passdb-order" not in ids,
+         "a deny = yes passdb before passdb mailward: no refusal, no "
+         "audit finding, logins work", (text, mailward_lines(log), raw))
+
+
 def run_no_plugin(t, work, builddir, policy):
     _, (ok, text, _, _), (ids, raw), log = case(
         t, work, builddir, policy, "noplugin", login_plugin=False)
@@ -324,7 +349,8 @@ def main():
     with open(policy, "w") as f:
         f.write(POLICY)
     os.chmod(policy, 0o644)
-    for func in (run_correct, run_order, run_no_plugin, run_no_passdb,
+    for func in (run_correct, run_order, run_order_deny_first,
+                 run_no_plugin, run_no_passdb,
                  run_overruled):
         guarded(t, func, work, builddir, policy)
     for value in ("yes", "no"):
