@@ -80,3 +80,25 @@ void mailward_checks_login_client(struct client *client,
 		  where, MAILWARD_LOGIN_CLEARTEXT_OFF,
 		  MAILWARD_LOGIN_CLEARTEXT_ON, login_binary->protocol);
 }
+
+void mailward_checks_login_success(struct client *client)
+{
+	const char *const *arg;
+	size_t len = strlen(MAILWARD_CHECKS_FIELD);
+
+	for (arg = client->auth_passdb_args; arg != NULL && *arg != NULL;
+	     arg++) {
+		if (strncmp(*arg, MAILWARD_CHECKS_FIELD, len) == 0 &&
+		    (*arg)[len] == '=')
+			return;
+	}
+	/* Only the passdb resolves host names and judges what the login
+	   process does not know; every login without it is one the policy
+	   never saw, which is worth a line each. */
+	e_warning(client->event, MAILWARD_LOG_PREFIX"a login from %s succeeded "
+		  "without a decision of passdb mailward: the login plugin is "
+		  "loaded but the passdb is not configured (or does not come "
+		  "first), so host rules and the passdb's checks are enforced "
+		  "by nobody; add passdb mailward as the first passdb "
+		  "(mailward-dovecot(7))", net_ip2addr(&client->ip));
+}

@@ -94,3 +94,8 @@ void mailward_checks_passdb_request(struct auth_request *request)
 		  "(LOGINDISABLED missing); add mailward_login to "
 		  "login_plugins (mailward-dovecot(7))", protocol);
 }
+
+void mailward_checks_passdb_allowed(struct auth_request *request)
+{
+	auth_request_set_field(request, MAILWARD_CHECKS_FIELD, "allow", NULL);
+}

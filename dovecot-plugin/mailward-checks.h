@@ -22,6 +22,15 @@ void mailward_checks_passdb_init(struct passdb_module *module);
    forwards, that is, without the plugin. */
 void mailward_checks_passdb_request(struct auth_request *request);
 
+/* For a login that the policy allows: marks the reply, so that the login
+   plugin can tell a login that the passdb decided from one that no
+   mailward passdb saw (MAILWARD_CHECKS_FIELD). */
+void mailward_checks_passdb_allowed(struct auth_request *request);
+
+/* The passdb field of that mark, in the auth reply to the login process
+   (and so also %{passdb:mailward_decision} in login_log_format). */
+#define MAILWARD_CHECKS_FIELD "mailward_decision"
+
 /* mailward-checks-login.c, in the login processes: */
 struct client;
 struct mw_policy;
@@ -31,5 +40,11 @@ struct mw_policy;
    this service while Dovecot's own setting refuses them. */
 void mailward_checks_login_client(struct client *client,
 				  const struct mw_policy *policy);
+
+/* For each successful login: warns if the reply has no mark of the
+   mailward passdb, that is, no passdb mailward decided about it (the
+   login plugin is loaded without the passdb).  The login has happened
+   by then; the warning names the setting to add. */
+void mailward_checks_login_success(struct client *client);
 
 #endif

@@ -287,6 +287,8 @@ mailward_login_auth_result(struct client *client,
 		result = CLIENT_AUTH_RESULT_AUTHFAILED_REASON;
 	}
 	mclient->refusal_text = NULL;
+	if (result == CLIENT_AUTH_RESULT_SUCCESS)
+		mailward_checks_login_success(client);
 	mclient->module_ctx.super.auth_result(client, result, reply, text);
 }
 

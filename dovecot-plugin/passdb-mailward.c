@@ -105,6 +105,7 @@ mailward_passdb_result(struct mailward_passdb_request *request,
 		/* not an authentication: let the next passdb do that */
 		auth_request_set_field(auth_request, "noauthenticate", "",
 				       NULL);
+		mailward_checks_passdb_allowed(auth_request);
 		return PASSDB_RESULT_OK;
 	case MW_VERDICT_DENY:
 		auth_request_set_field(auth_request, "reason",

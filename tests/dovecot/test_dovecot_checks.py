@@ -37,6 +37,7 @@ service pop3 submission {
 
 ORDER_FATAL = "mailward: passdb mailward is listed after passdb"
 NO_PLUGIN = "without the cipher strength that the mailward_login"
+NO_PASSDB = "succeeded without a decision of passdb mailward"
 OVERRULED = "cleartext passwords without TLS (cleartext = always"
 CLEARTEXT_KEY = ("auth_allow_cleartext = no" if mw.DOVECOT_24
                  else "disable_plaintext_auth = yes")
@@ -76,11 +77,18 @@ def exercise(dovecot):
     return ok, text, caps, dovecot.log_since(mark)
 
 
-def case(t, work, builddir, policy, name, **kw):
+def scram_login(dovecot):
+    dovecot.scram = mw.imap_login("127.0.0.2", "starttls", "SCRAM-SHA-256")
+    time.sleep(0.3)
+
+
+def case(t, work, builddir, policy, name, after=None, **kw):
     dovecot = mw.Dovecot(work, builddir, policy, name=name, **kw)
     try:
         dovecot.start()
         result = exercise(dovecot)
+        if after is not None:
+            after(dovecot)
         findings = audit(dovecot, policy, builddir)
         return dovecot, result, findings, dovecot.read_log()
     finally:
@@ -88,9 +96,11 @@ def case(t, work, builddir, policy, name, **kw):
 
 
 def run_correct(t, work, builddir, policy):
-    _, (ok, text, caps, _), (ids, raw), log = case(
-        t, work, builddir, policy, "correct")
+    dovecot, (ok, text, caps, _), (ids, raw), log = case(
+        t, work, builddir, policy, "correct", after=scram_login)
     t.ok(ok, "documented configuration: a TLS login succeeds", text)
+    t.ok(dovecot.scram[0], "documented configuration: a SCRAM-SHA-256 "
+         "login (the credentials path) succeeds", dovecot.scram[1])
     t.ok("LOGINDISABLED" not in caps and "AUTH=PLAIN" in caps,
          "documented configuration: 127.0.0.3 (cleartext = always) is "
          "offered PLAIN before TLS", sorted(caps))
@@ -158,6 +168,12 @@ def run_no_plugin(t, work, builddir, policy):
 def run_no_passdb(t, work, builddir, policy):
     _, (ok, text, _, _), (ids, raw), log = case(
         t, work, builddir, policy, "nopassdb", module=False)
+    lines = [line for line in log.splitlines() if NO_PASSDB in line]
+    t.ok(ok and len(lines) == 1 and "127.0.0.2" in lines[0] and
+         "add passdb mailward as the first passdb" in lines[0],
+         "login plugin without the passdb: the login that nobody checked "
+         "is logged with a warning naming the passdb to add",
+         mailward_lines(log) or text)
     t.ok("mailward-plugin-without-passdb" in ids,
          "login plugin without the passdb: mailward audit reports "
          "mailward-plugin-without-passdb", raw)
