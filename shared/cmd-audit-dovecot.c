@@ -460,3 +460,10 @@ void audit_check_dovecot(const struct audit_context *ctx)
 	audit_dovecot_certs(ctx);
 	audit_dovecot_mailward(ctx);
 }
+
+void audit_check_dovecot_mailward(const struct audit_context *ctx)
+{
+	audit_dovecot_policy_paths(ctx);
+	audit_dovecot_cleartext_overruled(ctx);
+	audit_dovecot_mailward(ctx);
+}

@@ -64,6 +64,15 @@ def audit(dovecot, policy, builddir):
     return {f.get("id") for f in items if isinstance(f, dict)}, out.stdout
 
 
+def check_dovecot(dovecot, policy, builddir):
+    """mailward check -D: (exit status, output)."""
+    out = subprocess.run(
+        [os.path.join(builddir, "mailward"), "check", "-c", policy, "-D",
+         dovecot.conf], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    return out.returncode, out.stdout
+
+
 def exercise(dovecot):
     """A TLS login and a cleartext-capable greeting from 127.0.0.3, so
     that the auth process and imap-login have run; returns the log."""
@@ -90,6 +99,7 @@ def case(t, work, builddir, policy, name, after=None, **kw):
         if after is not None:
             after(dovecot)
         findings = audit(dovecot, policy, builddir)
+        dovecot.check = check_dovecot(dovecot, policy, builddir)
         return dovecot, result, findings, dovecot.read_log()
     finally:
         dovecot.stop()
@@ -110,6 +120,9 @@ def run_correct(t, work, builddir, policy):
     t.ok(not any(i and i.startswith("mailward-") for i in ids),
          "documented configuration: mailward audit reports no mailward-* "
          "finding", raw)
+    t.ok(dovecot.check[0] == 0,
+         "documented configuration: mailward check -D agrees (exit 0)",
+         dovecot.check)
 
 
 def run_order(t, work, builddir, policy):
@@ -126,6 +139,10 @@ def run_order(t, work, builddir, policy):
     t.ok("mailward-passdb-order" in ids,
          "passdb mailward after passdb passwd-file: mailward audit reports "
          "mailward-passdb-order", raw)
+    t.ok(dovecot.check[0] == 1 and
+         "mailward-passdb-order" in dovecot.check[1],
+         "mailward check -D reports mailward-passdb-order (exit 1)",
+         dovecot.check)
 
 
 def conf_passdb_deny(path):
@@ -154,7 +171,7 @@ def run_order_deny_first(t, work, builddir, policy):
 
 
 def run_no_plugin(t, work, builddir, policy):
-    _, (ok, text, _, _), (ids, raw), log = case(
+    dovecot, (ok, text, _, _), (ids, raw), log = case(
         t, work, builddir, policy, "noplugin", login_plugin=False)
     lines = [line for line in log.splitlines() if NO_PLUGIN in line]
     t.ok(ok and len(lines) == 1 and "login_plugins" in lines[0],
@@ -163,10 +180,14 @@ def run_no_plugin(t, work, builddir, policy):
     t.ok("mailward-passdb-without-plugin" in ids,
          "passdb without the login plugin: mailward audit reports "
          "mailward-passdb-without-plugin", raw)
+    t.ok(dovecot.check[0] == 1 and
+         "mailward-passdb-without-plugin" in dovecot.check[1],
+         "mailward check -D reports mailward-passdb-without-plugin (exit 1)",
+         dovecot.check)
 
 
 def run_no_passdb(t, work, builddir, policy):
-    _, (ok, text, _, _), (ids, raw), log = case(
+    dovecot, (ok, text, _, _), (ids, raw), log = case(
         t, work, builddir, policy, "nopassdb", module=False)
     lines = [line for line in log.splitlines() if NO_PASSDB in line]
     t.ok(ok and len(lines) == 1 and "127.0.0.2" in lines[0] and
@@ -177,10 +198,14 @@ def run_no_passdb(t, work, builddir, policy):
     t.ok("mailward-plugin-without-passdb" in ids,
          "login plugin without the passdb: mailward audit reports "
          "mailward-plugin-without-passdb", raw)
+    t.ok(dovecot.check[0] == 1 and
+         "mailward-plugin-without-passdb" in dovecot.check[1],
+         "mailward check -D reports mailward-plugin-without-passdb (exit 1)",
+         dovecot.check)
 
 
 def run_overruled(t, work, builddir, policy):
-    _, (ok, text, caps, _), (ids, raw), log = case(
+    dovecot, (ok, text, caps, _), (ids, raw), log = case(
         t, work, builddir, policy, "overruled",
         extra=mw.conf_cleartext(False))
     lines = [line for line in log.splitlines() if OVERRULED in line]
@@ -202,6 +227,12 @@ def run_overruled(t, work, builddir, policy):
     t.ok("mailward-cleartext-overruled" in ids,
          "%s: mailward audit reports mailward-cleartext-overruled"
          % CLEARTEXT_KEY, raw)
+    t.ok(dovecot.check[0] == 1 and
+         "mailward-cleartext-overruled" in dovecot.check[1],
+         "mailward check -D reports mailward-cleartext-overruled (exit 1)",
+         dovecot.check)
+
+
 
 # secured_is_tls, key by key: tls and tls_min_bits (imap), cleartext
 # (pop3), client certificates (submission).  127.0.0.1 -> 127.0.0.1 is
