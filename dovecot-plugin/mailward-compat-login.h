@@ -36,6 +36,11 @@ mailward_login_base_dir(const char **error_r)
 	return base_dir;
 }
 
+/* Dovecot's own switch for cleartext mechanisms outside TLS, as the
+   log names it: refusing, and allowing. */
+#define MAILWARD_LOGIN_CLEARTEXT_OFF "auth_allow_cleartext = no"
+#define MAILWARD_LOGIN_CLEARTEXT_ON "auth_allow_cleartext = yes"
+
 /* TLS, a local connection or one from login_trusted_networks */
 static inline bool mailward_login_secured(const struct client *client)
 {
@@ -103,6 +108,8 @@ mailward_login_base_dir(const char **error_r ATTR_UNUSED)
 {
 	return master_service_settings_get(master_service)->base_dir;
 }
+#define MAILWARD_LOGIN_CLEARTEXT_OFF "disable_plaintext_auth = yes"
+#define MAILWARD_LOGIN_CLEARTEXT_ON "disable_plaintext_auth = no"
 
 static inline bool mailward_login_secured(const struct client *client)
 {

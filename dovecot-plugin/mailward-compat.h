@@ -11,6 +11,7 @@
         with the settings registered through libmailward_settings.so,
         so that doveconf knows them (mailward-settings.c). */
 
+#include "auth.h"
 #include "passdb.h"
 #include "mw-policy.h"
 
@@ -55,6 +56,13 @@ mailward_request_protocol(const struct auth_request *request)
 	return request->fields.protocol;
 }
 
+/* A passdb as the configuration names it: "passdb NAME { }" */
+static inline const char *
+mailward_passdb_name(const struct auth_passdb *passdb)
+{
+	return passdb->name;
+}
+
 static inline enum mw_tls_state
 mailward_request_tls(const struct auth_request *request)
 {
@@ -96,6 +104,13 @@ static inline const char *
 mailward_request_protocol(const struct auth_request *request)
 {
 	return request->fields.service;
+}
+
+/* A passdb as the configuration names it: by its driver */
+static inline const char *
+mailward_passdb_name(const struct auth_passdb *passdb)
+{
+	return passdb->set->driver;
 }
 
 static inline enum mw_tls_state

@@ -45,6 +45,7 @@
 #include "client-common.h"
 #include "mailward-compat-login.h"
 #include "mailward-conn.h"
+#include "mailward-checks.h"
 #include "mailward-log.h"
 #include "mailward-snapshot.h"
 
@@ -345,6 +346,8 @@ mailward_login_auth_result(struct client *client,
 		result = CLIENT_AUTH_RESULT_AUTHFAILED_REASON;
 	}
 	mclient->refusal_text = NULL;
+	if (result == CLIENT_AUTH_RESULT_SUCCESS)
+		mailward_checks_login_success(client);
 	mclient->module_ctx.super.auth_result(client, result, reply, text);
 }
 
@@ -363,6 +366,7 @@ static void mailward_login_client_allocated(struct client *client)
 	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
 
 	mailward_login_policy_refresh(client->event);
+	mailward_checks_login_client(client, mailward_policy);
 	mailward_login_tighten_settings(client);
 }
 

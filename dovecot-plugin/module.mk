@@ -13,6 +13,7 @@ DOVECOT_SETTINGS_MODULE = $(B)/dovecot-plugin/libmailward_settings.so
 
 DOVECOT_AUTH_SRCS = \
 	dovecot-plugin/passdb-mailward.c \
+	dovecot-plugin/mailward-checks.c \
 	dovecot-plugin/mailward-compat.c \
 	dovecot-plugin/mailward-fcrdns.c \
 	dovecot-plugin/mailward-log.c \
@@ -21,6 +22,7 @@ DOVECOT_AUTH_SRCS = \
 
 DOVECOT_LOGIN_SRCS = \
 	dovecot-plugin/mailward-login-plugin.c \
+	dovecot-plugin/mailward-checks-login.c \
 	dovecot-plugin/mailward-log.c \
 	dovecot-plugin/mailward-conn.c \
 	dovecot-plugin/mailward-snapshot.c
@@ -56,6 +58,7 @@ UNINSTALL_TARGETS += uninstall-dovecot
 TESTS += $(srcdir)/tests/dovecot/test-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-dovecot-policy.sh \
 	$(srcdir)/tests/dovecot/test-dovecot-reload.sh \
+	$(srcdir)/tests/dovecot/test-dovecot-checks.sh \
 	$(srcdir)/tests/dovecot/valgrind-dovecot.sh \
 	$(srcdir)/tests/dovecot/test-compat.sh
 # On Debian 12 also in a Debian 13 root, the two side by side.

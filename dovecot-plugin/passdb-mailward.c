@@ -35,6 +35,7 @@
 #include "dns-lookup.h"
 #include "mailward-conn.h"
 #include "mailward-compat.h"
+#include "mailward-checks.h"
 #include "mailward-fcrdns.h"
 #include "mailward-log.h"
 #include "mailward-snapshot.h"
@@ -118,6 +119,7 @@ mailward_passdb_result(struct mailward_passdb_request *request,
 		/* not an authentication: let the next passdb do that */
 		auth_request_set_field(auth_request, "noauthenticate", "",
 				       NULL);
+		mailward_checks_passdb_allowed(auth_request);
 		return PASSDB_RESULT_OK;
 	case MW_VERDICT_DENY:
 		auth_request_set_field(auth_request, "reason",
@@ -198,6 +200,7 @@ static void mailward_passdb_check(struct mailward_passdb_request *request)
 	struct mailward_passdb_module *module = request->module;
 	struct mw_decision dec;
 
+	mailward_checks_passdb_request(request->auth_request);
 	mailward_conn_from_request(request);
 	if (module->policy != NULL) {
 		mailward_passdb_decide(request);
@@ -390,6 +393,7 @@ static void mailward_passdb_init(struct passdb_module *_module)
 
 	if (module->failure != NULL)
 		mailward_passdb_report_failure(module);
+	mailward_checks_passdb_init(_module);
 	if (module->policy == NULL)
 		return;
 	/* relative to base_dir, where dns-client listens */

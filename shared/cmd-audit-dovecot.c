@@ -70,6 +70,24 @@ static const char *audit_passdb_driver(const struct audit_conf *conf,
 
 #define AUDIT_PASSDBS_MAX 32
 
+/* A passdb whose success ends the lookup, as the mailward passdb's
+   start-up check sees it: not deny = yes, not result_success =
+   continue*, not the deprecated pass = yes. */
+static bool audit_passdb_ends(const struct audit_conf *conf,
+			      const struct audit_setting *block)
+{
+	const struct audit_setting *set;
+
+	set = audit_conf_get(conf, block->section, "deny");
+	if (set != NULL && strcmp(set->value, "yes") == 0)
+		return false;
+	set = audit_conf_get(conf, block->section, "pass");
+	if (set != NULL && strcmp(set->value, "yes") == 0)
+		return false;
+	set = audit_conf_get(conf, block->section, "result_success");
+	return set == NULL || strncmp(set->value, "continue", 8) != 0;
+}
+
 static const struct audit_setting *
 audit_mailward_passdb(const struct audit_conf *conf, unsigned int *idx_r)
 {
@@ -136,6 +154,33 @@ static bool audit_protocol_enabled(const struct audit_conf *conf, const char *pr
 	return audit_word_in(set->value, protocol);
 }
 
+/* Settings that let cleartext mechanisms through without TLS:
+   "cleartext = always" (never the built-in value) without tls = required. */
+static bool audit_cleartext_open(const struct mw_settings *set)
+{
+	return set->value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS &&
+		set->value[MW_SET_TLS] != MW_REQUIRED;
+}
+
+/* Where the policy lets cleartext through without TLS, or NULL. */
+static const char *audit_cleartext_relaxed(const struct mw_service *svc,
+					   const struct mw_loc **loc_r)
+{
+	unsigned int i;
+
+	if (audit_cleartext_open(&svc->settings)) {
+		*loc_r = &svc->settings.loc[MW_SET_CLEARTEXT];
+		return svc->name;
+	}
+	for (i = 0; i < svc->from_count; i++) {
+		if (audit_cleartext_open(&svc->froms[i].settings)) {
+			*loc_r = &svc->froms[i].settings.loc[MW_SET_CLEARTEXT];
+			return svc->froms[i].text;
+		}
+	}
+	return NULL;
+}
+
 static void audit_dovecot_cleartext(const struct audit_context *ctx)
 {
 	const struct audit_conf *conf = ctx->dovecot;
@@ -147,7 +192,7 @@ static void audit_dovecot_cleartext(const struct audit_context *ctx)
 	for (i = 0; i < conf->count; i++) {
 		const struct audit_setting *set = &conf->items[i];
 		const char *protocol = NULL;
-		bool policy_refuses = true;
+		bool policy_refuses = true, relaxed = false;
 
 		if (strcmp(set->key, key) != 0 || strcmp(set->value, bad) != 0)
 			continue;
@@ -159,6 +204,7 @@ static void audit_dovecot_cleartext(const struct audit_context *ctx)
 		   as mailward-dovecot(7) suggests. */
 		for (j = 0; audit_dovecot_protocols[j] != NULL; j++) {
 			const struct mw_service *svc;
+			const struct mw_loc *loc;
 
 			if (protocol != NULL && strcmp(protocol, audit_dovecot_protocols[j]) != 0)
 				continue;
@@ -166,7 +212,13 @@ static void audit_dovecot_cleartext(const struct audit_context *ctx)
 			if (svc == NULL ||
 			    svc->settings.value[MW_SET_CLEARTEXT] == MW_CLEARTEXT_ALWAYS)
 				policy_refuses = false;
+			else if (audit_cleartext_relaxed(svc, &loc) != NULL)
+				relaxed = true;
 		}
+		/* Dovecot must let cleartext through for the policy's
+		   relaxation to work (mailward-cleartext-overruled). */
+		if (policy_refuses && relaxed)
+			continue;
 		if (policy_refuses) {
 			audit_addf(ctx->findings, AUDIT_LOW, "dovecot-cleartext",
 				   conf->source, set->line,
@@ -185,6 +237,47 @@ static void audit_dovecot_cleartext(const struct audit_context *ctx)
 			   "%s = %s%s%s", key, set->value,
 			   protocol == NULL ? "" : " in protocol ",
 			   protocol == NULL ? "" : protocol);
+	}
+}
+
+/* Dovecot refuses cleartext mechanisms outside TLS itself, before the
+   passdb is asked (and by default: disable_plaintext_auth = yes on 2.3,
+   auth_allow_cleartext = no on 2.4), so a policy that allows them for
+   some clients is silently overruled. */
+static void audit_dovecot_cleartext_overruled(const struct audit_context *ctx)
+{
+	const struct audit_conf *conf = ctx->dovecot;
+	bool is24 = audit_dovecot_24(conf);
+	const char *key = is24 ? "auth_allow_cleartext" : "disable_plaintext_auth";
+	const char *refusing = is24 ? "no" : "yes";
+	unsigned int i;
+
+	for (i = 0; audit_dovecot_protocols[i] != NULL; i++) {
+		const char *protocol = audit_dovecot_protocols[i];
+		const struct mw_service *svc = audit_policy_service(ctx, protocol);
+		const struct audit_setting *set, *ssl;
+		const struct mw_loc *loc;
+		const char *where;
+
+		if (svc == NULL || !audit_protocol_enabled(conf, protocol) ||
+		    (where = audit_cleartext_relaxed(svc, &loc)) == NULL)
+			continue;
+		/* ssl = required refuses every login before TLS anyway:
+		   dovecot-tls-optional is about that choice, not this one */
+		ssl = audit_dovecot_get(conf, protocol, "ssl");
+		if (ssl != NULL && strcmp(ssl->value, "required") == 0)
+			continue;
+		set = audit_dovecot_get(conf, protocol, key);
+		if (set != NULL && strcmp(set->value, refusing) != 0)
+			continue;
+		audit_addf(ctx->findings, AUDIT_MEDIUM, "mailward-cleartext-overruled",
+			   conf->source, set == NULL ? 0 : set->line,
+			   "the policy allows cleartext passwords without TLS for some clients, but Dovecot refuses them before the mailward passdb is asked, so that part of the policy does nothing",
+			   is24 ? "set auth_allow_cleartext = yes (globally or in protocol NAME { }): the mailward passdb refuses cleartext wherever the policy says tls-only or never"
+				: "set disable_plaintext_auth = no (globally or in protocol NAME { }): the mailward passdb refuses cleartext wherever the policy says tls-only or never",
+			   "%s = %s%s (%s), policy %s:%u: %s: cleartext = always",
+			   key, refusing, set == NULL ? ", the default" : "", protocol,
+			   loc->file == NULL ? "" : loc->file, loc->line, where);
 	}
 }
 
@@ -288,13 +381,19 @@ static void audit_dovecot_mailward(const struct audit_context *ctx)
 
 	block = audit_mailward_passdb(conf, &idx);
 	if (block != NULL && idx > 0) {
+		unsigned int i;
+
 		(void)audit_dovecot_passdbs(conf, passdbs, AUDIT_PASSDBS_MAX);
-		audit_addf(ctx->findings, AUDIT_HIGH, "mailward-passdb-order",
-			   conf->source, block->line,
-			   "a passdb before mailward's can authenticate a login the policy refuses, so its rules do not apply",
-			   "move the mailward passdb before every other passdb (mailward-dovecot(7))",
-			   "passdb %s is first, mailward's is number %u",
-			   audit_passdb_driver(conf, passdbs[0]), idx + 1);
+		for (i = 0; i < idx && !audit_passdb_ends(conf, passdbs[i]); i++) ;
+		if (i < idx) {
+			audit_addf(ctx->findings, AUDIT_HIGH, "mailward-passdb-order",
+				   conf->source, block->line,
+				   "a passdb before mailward's can authenticate a login the policy refuses, so its rules do not apply (the auth process refuses to start)",
+				   "move the mailward passdb before every other passdb, or give the earlier one result_success = continue (mailward-dovecot(7))",
+				   "passdb %s is %s, mailward's is number %u",
+				   audit_passdb_driver(conf, passdbs[i]),
+				   i == 0 ? "first" : "before it", idx + 1);
+		}
 	}
 	if (plugin && block == NULL) {
 		audit_add(ctx->findings, AUDIT_HIGH, "mailward-plugin-without-passdb",
@@ -355,8 +454,16 @@ void audit_check_dovecot(const struct audit_context *ctx)
 {
 	audit_dovecot_policy_paths(ctx);
 	audit_dovecot_cleartext(ctx);
+	audit_dovecot_cleartext_overruled(ctx);
 	audit_dovecot_tls(ctx);
 	audit_dovecot_protocol_versions(ctx);
 	audit_dovecot_certs(ctx);
+	audit_dovecot_mailward(ctx);
+}
+
+void audit_check_dovecot_mailward(const struct audit_context *ctx)
+{
+	audit_dovecot_policy_paths(ctx);
+	audit_dovecot_cleartext_overruled(ctx);
 	audit_dovecot_mailward(ctx);
 }

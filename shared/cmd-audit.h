@@ -129,6 +129,9 @@ struct audit_context {
 };
 
 void audit_check_dovecot(const struct audit_context *ctx);
+/* Only whether Dovecot runs the mailward modules as the policy needs
+   (mailward check -d): the mailward-* findings. */
+void audit_check_dovecot_mailward(const struct audit_context *ctx);
 void audit_check_postfix(const struct audit_context *ctx);
 void audit_check_policy(const struct audit_context *ctx);
 /* Server certificate checks (OpenSSL): names, expiry, key size, digest.

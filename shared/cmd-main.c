@@ -11,7 +11,7 @@ static const struct {
 	int (*run)(int argc, char *argv[]);
 	const char *usage;
 } cmd_table[] = {
-	{ "check", cmd_check, "check [-c FILE] [-n]" },
+	{ "check", cmd_check, "check [-c FILE] [-n] [-d | -D DOVECOT_CONF]" },
 	{ "test", cmd_test,
 	  "test [-c FILE] service=NAME rip=ADDR [lip=ADDR] [rport=N] [lport=N]\n"
 	  "                [host=NAME|none|fail] [mech=MECH] [secured=tls|yes|no]\n"

@@ -8,6 +8,7 @@ by address), 127.0.0.20 (good.contoso.test, admitted by a host rule),
 lip, which Dovecot calls "secured").
 """
 
+import base64
 import contextlib
 import os
 import poplib
@@ -47,11 +48,15 @@ service imap {
   }
 }
 service pop3 {
-  allow net 127.0.0.1 127.0.0.2
+  allow net 127.0.0.1 127.0.0.2 127.0.0.3
   allow host .contoso.test
   deny  any
   tls = required
   secured_is_tls = no
+  from net 127.0.0.3 {
+    tls = optional
+    cleartext = always
+  }
 }
 service submission {
   allow any
@@ -98,8 +103,21 @@ class Capture:
         return False
 
 
+def secret_forms():
+    """The password as each mechanism puts it on the wire: as it is (IMAP
+    LOGIN, POP3 PASS), and base64 (SASL PLAIN's "\\0user\\0password" and
+    SASL LOGIN's password alone)."""
+    plain = ("\0%s\0%s" % (mw.USER, mw.PASSWORD)).encode()
+    return [mw.PASSWORD.encode(), base64.b64encode(plain),
+            base64.b64encode(mw.PASSWORD.encode())]
+
+
+def secret_seen(cap):
+    return any(form in cap.data for form in secret_forms())
+
+
 def secret_absent(cap):
-    return len(cap.data) > 0 and mw.PASSWORD.encode() not in cap.data
+    return len(cap.data) > 0 and not secret_seen(cap)
 
 
 def imap_follow_caps(source):
@@ -167,6 +185,15 @@ def run_imap(t, dovecot, work):
     ok, text = mw.imap_login(HOST_CLIENT, "starttls", "SCRAM-SHA-256")
     t.ok(not ok, "IMAP host-rule client: SCRAM-SHA-256 is refused", text)
 
+    # the capture's positive control: where the policy allows cleartext,
+    # the same capture does show the password
+    with Capture(work, "imap-127.0.0.3", mw.PORTS["imap"]) as cap:
+        ok, text = mw.imap_login("127.0.0.3", "plain", "LOGIN")
+    t.ok(ok and mw.PASSWORD.encode() in cap.data,
+         "IMAP 127.0.0.3 (cleartext = always) logs in without TLS and the "
+         "capture shows its password: the capture sees what it guards "
+         "against", text)
+
 
 def pop3_capa(p):
     return [line.decode() for line in p._longcmd("CAPA")[1]]
@@ -208,6 +235,26 @@ def run_pop3(t, dovecot, work):
              "POP3 %s: the password never crosses the wire in clear "
              "(%s, %d bytes captured)" % (desc, res, len(cap.data)))
 
+    with Capture(work, "pop3-127.0.0.3", mw.PORTS["pop3"]) as cap:
+        p = mw.POP3("127.0.0.3")
+        try:
+            p.user(mw.USER)
+            res = p.pass_(mw.PASSWORD).decode()
+        except poplib.error_proto as e:
+            res = str(e)
+        finally:
+            with contextlib.suppress(Exception):
+                p.quit()
+    t.ok(res.startswith("+OK") and mw.PASSWORD.encode() in cap.data,
+         "POP3 127.0.0.3 (from net: tls = optional, cleartext = always): "
+         "USER/PASS without TLS logs in and the capture shows the password "
+         "(positive control)", res)
+
+
+def smtp_plain(s):
+    s.user, s.password = mw.USER, mw.PASSWORD
+    return s.auth("PLAIN", s.auth_plain)[0]
+
 
 def run_submission(t, dovecot, work):
     for source, desc in ((HOST_CLIENT, "host-rule client"),
@@ -229,8 +276,10 @@ def run_submission(t, dovecot, work):
                 if "PLAIN" not in s.esmtp_features.get("auth", "").upper():
                     s.starttls(context=mw.client_context())
                     s.ehlo("client.test")
+                # PLAIN, which carries the password: smtplib's login()
+                # would take CRAM-MD5, which never shows it
                 try:
-                    code = s.login(mw.USER, mw.PASSWORD)[0]
+                    code = smtp_plain(s)
                 except smtplib.SMTPException as e:
                     code = str(e)
             finally:
@@ -239,6 +288,25 @@ def run_submission(t, dovecot, work):
         t.ok(secret_absent(cap) and code == 235,
              "submission %s: logs in after STARTTLS, the password never "
              "in clear (%s, %d bytes captured)" % (desc, code, len(cap.data)))
+
+    # 127.0.0.1 is "secured" (rip = lip), which passes cleartext =
+    # tls-only: AUTH PLAIN without TLS, base64 on the wire
+    with Capture(work, "sub-127.0.0.1", mw.PORTS["submission"]) as cap:
+        s = mw.smtp("127.0.0.1")
+        try:
+            s.ehlo("client.test")
+            offered = s.esmtp_features.get("auth", "").upper().split()
+            try:
+                code = smtp_plain(s)
+            except smtplib.SMTPException as e:
+                code = str(e)
+        finally:
+            with contextlib.suppress(Exception):
+                s.quit()
+    t.ok(code == 235 and "PLAIN" in offered and secret_seen(cap),
+         "submission from 127.0.0.1 (secured): AUTH PLAIN without TLS "
+         "logs in and the capture shows the base64 credentials (positive "
+         "control)", (code, offered))
 
 
 def run_texts(t, dovecot, work, certs):
