@@ -204,8 +204,10 @@ static void mailward_login_notify_auth_ready(struct client *client)
 	if (mailward_policy == NULL) {
 		e_error(client->event, MAILWARD_LOG_PREFIX
 			"policy not loaded (no valid %s from the auth "
-			"process), refusing the connection",
-			MAILWARD_SNAPSHOT_NAME);
+			"process: the mailward passdb writes it, so add "
+			"passdb mailward as the first passdb, or fix the "
+			"error the auth process logged), refusing the "
+			"connection", MAILWARD_SNAPSHOT_NAME);
 		mailward_login_refuse(client, CLIENT_DISCONNECT_INTERNAL_ERROR,
 			"Service temporarily unavailable.",
 			MAILWARD_LOG_PREFIX"policy not loaded");

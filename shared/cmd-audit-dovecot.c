@@ -409,50 +409,8 @@ static void audit_dovecot_mailward(const struct audit_context *ctx)
 	}
 }
 
-/* The policy the login plugin reads: MAILWARD_CONF from
-   import_environment (a word of the 2.3 string, a key of the 2.4 block),
-   else the built-in path. */
-static const char *audit_plugin_policy_path(const struct audit_conf *conf,
-					    char *buf, size_t size)
-{
-	const struct audit_setting *set;
-	const char *p;
-
-	set = audit_conf_get(conf, "", "import_environment_MAILWARD_CONF");
-	if (set != NULL)
-		return set->value;
-	set = audit_conf_get(conf, "", "import_environment");
-	if (set != NULL && (p = strstr(set->value, "MAILWARD_CONF=")) != NULL &&
-	    (p == set->value || p[-1] == ' ' || p[-1] == '\t')) {
-		p += strlen("MAILWARD_CONF=");
-		snprintf(buf, size, "%.*s", (int)strcspn(p, " \t"), p);
-		return buf;
-	}
-	return CMD_DEFAULT_POLICY;
-}
-
-static void audit_dovecot_policy_paths(const struct audit_context *ctx)
-{
-	const struct audit_conf *conf = ctx->dovecot;
-	const char *passdb_path = audit_dovecot_policy_path(conf), *plugin_path;
-	const struct audit_setting *block = audit_mailward_passdb(conf, NULL);
-	char buf[1024];
-
-	if (passdb_path == NULL || !audit_login_plugin(conf))
-		return;
-	plugin_path = audit_plugin_policy_path(conf, buf, sizeof(buf));
-	if (strcmp(passdb_path, plugin_path) == 0)
-		return;
-	audit_addf(ctx->findings, AUDIT_MEDIUM, "mailward-policy-mismatch",
-		   conf->source, block == NULL ? 0 : block->line,
-		   "the login plugin and the passdb enforce different policies, so a client may be let through the banner by one and judged by the other",
-		   "give the login plugin the passdb's file: import_environment = $import_environment MAILWARD_CONF=FILE (mailward-dovecot(7))",
-		   "passdb reads %s, login plugin reads %s", passdb_path, plugin_path);
-}
-
 void audit_check_dovecot(const struct audit_context *ctx)
 {
-	audit_dovecot_policy_paths(ctx);
 	audit_dovecot_cleartext(ctx);
 	audit_dovecot_cleartext_overruled(ctx);
 	audit_dovecot_tls(ctx);
@@ -463,7 +421,6 @@ void audit_check_dovecot(const struct audit_context *ctx)
 
 void audit_check_dovecot_mailward(const struct audit_context *ctx)
 {
-	audit_dovecot_policy_paths(ctx);
 	audit_dovecot_cleartext_overruled(ctx);
 	audit_dovecot_mailward(ctx);
 }
