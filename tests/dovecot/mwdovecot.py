@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 # Fixed when Dovecot is compiled: no setting moves it.
 MODULE_DIR = "/usr/lib/dovecot/modules"
@@ -66,6 +67,16 @@ class Tap:
     def done(self):
         print("1..%d" % self.n, flush=True)
         return 1 if self.failed else 0
+
+
+def guarded(t, func, *args):
+    """A client error ends a group of cases as one failure, and the
+    remaining groups still run."""
+    try:
+        func(*args)
+    except Exception:
+        t.ok(False, "%s ended early" % func.__name__,
+             traceback.format_exc())
 
 
 def run(cmd, **kw):

@@ -15,7 +15,6 @@ import struct
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mwdovecot as mw  # noqa: E402
@@ -256,14 +255,6 @@ def run_restart_bad(t, dovecot, policy):
          "fixed and reloaded: a version is in force again", log)
 
 
-def guarded(t, func, *args):
-    try:
-        func(*args)
-    except Exception:
-        t.ok(False, "%s ended early" % func.__name__,
-             traceback.format_exc())
-
-
 # Long-lived login processes: several clients per process, kept between
 # connections.
 LONG_LIVED = "".join(
@@ -289,9 +280,9 @@ def main():
                              name="dovecot-%d" % len(extra))
         try:
             dovecot.start()
-            guarded(t, run_reload, t, dovecot, policy, mode)
+            mw.guarded(t, run_reload, t, dovecot, policy, mode)
             if extra == debug:
-                guarded(t, run_restart_bad, t, dovecot, policy)
+                mw.guarded(t, run_restart_bad, t, dovecot, policy)
         finally:
             dovecot.stop()
     if t.failed:
