@@ -913,3 +913,24 @@ def workdir():
     d = tempfile.mkdtemp(prefix="mw-dovecot.")
     os.chmod(d, 0o755)
     return d
+
+
+def test_setup():
+    """A test driver's start: the build directory, a new work directory
+    with this namespace's loopback, resolver files and modules set up,
+    and test certificates in work/certs.  Returns (builddir, work)."""
+    builddir = os.environ.get("MW_BUILDDIR", "build")
+    work = workdir()
+    setup_namespace(work, builddir)
+    make_certs(os.path.join(work, "certs"))
+    return builddir, work
+
+
+def test_done(t, work):
+    """A test driver's end: the work directory is kept when a test
+    failed, for looking into it.  Returns the exit status."""
+    if t.failed:
+        t.diag("work directory kept: " + work)
+    else:
+        subprocess.run(["rm", "-rf", work])
+    return t.done()

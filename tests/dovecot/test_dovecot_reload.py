@@ -12,7 +12,6 @@ the edits deny; 127.0.0.8 stays allowed throughout.
 import os
 import re
 import struct
-import subprocess
 import sys
 import time
 
@@ -266,10 +265,7 @@ LONG_LIVED = "".join(
 
 def main():
     t = mw.Tap()
-    builddir = os.environ.get("MW_BUILDDIR", "build")
-    work = mw.workdir()
-    mw.setup_namespace(work, builddir)
-    mw.make_certs(os.path.join(work, "certs"))
+    builddir, work = mw.test_setup()
     policy = os.path.join(work, "mailward.conf")
     debug = "log_debug = event=mailward_policy_version\n"
     for mode, extra in (("one login per process", debug),
@@ -285,11 +281,7 @@ def main():
                 mw.guarded(t, run_restart_bad, t, dovecot, policy)
         finally:
             dovecot.stop()
-    if t.failed:
-        t.diag("work directory kept: " + work)
-    else:
-        subprocess.run(["rm", "-rf", work])
-    return t.done()
+    return mw.test_done(t, work)
 
 
 if __name__ == "__main__":
