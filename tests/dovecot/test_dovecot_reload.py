@@ -254,6 +254,56 @@ def run_restart_bad(t, dovecot, policy):
          "fixed and reloaded: a version is in force again", log)
 
 
+def wait_auth_gone(dovecot, pid, timeout=15):
+    if pid is None:
+        return True
+    deadline = time.time() + timeout
+    while time.time() < deadline and auth_pid(dovecot) == pid:
+        time.sleep(0.1)
+    return auth_pid(dovecot) != pid
+
+
+def run_idle_restart(t, dovecot, policy):
+    """The master stops an idle auth process (idle_kill) and starts a new
+    one for the next client without a reload: it must keep the version,
+    not read the file saved since."""
+    check_admitted(t, dovecot, "127.0.0.7", "idle restart: start")
+    first = snapshot_version(dovecot)
+    write_policy(policy, POLICY_DENY)
+    old = auth_pid(dovecot)
+    t.ok(wait_auth_gone(dovecot, old),
+         "idle restart: the idle auth process is stopped (idle_kill)")
+    mark = dovecot.log_mark()
+    check_admitted(t, dovecot, "127.0.0.7",
+                   "idle restart, deny saved, no reload")
+    log = dovecot.wait_log(mark, "restarted without a reload")
+    new = auth_pid(dovecot)
+    t.ok(new is not None and new != old and
+         "version %s in force (kept: the auth process restarted without "
+         "a reload)" % first in log,
+         "idle restart: the new auth process (%s -> %s) keeps version %s"
+         % (old, new, first), log)
+
+    # a typo at reload keeps the last good version, also across a later
+    # idle restart when the file was fixed without a reload
+    write_policy(policy, POLICY_TYPO)
+    mark, old = reload(t, dovecot, "idle restart: typo")
+    check_admitted(t, dovecot, "127.0.0.7", "idle restart: typo at reload")
+    log = dovecot.wait_log(mark, "keeping the last good policy version")
+    t.ok("keeping the last good policy version %s" % first in log,
+         "idle restart: the typo at reload keeps version %s" % first, log)
+    write_policy(policy, POLICY_DENY)
+    t.ok(wait_auth_gone(dovecot, auth_pid(dovecot)),
+         "idle restart: the auth process is stopped again")
+    check_admitted(t, dovecot, "127.0.0.7",
+                   "idle restart after the typo, file fixed, no reload")
+    t.ok(snapshot_version(dovecot) == first,
+         "idle restart: still version %s" % first)
+
+    mark, old = reload(t, dovecot, "idle restart: fixed")
+    check_refused(t, dovecot, "127.0.0.7", "idle restart: reloaded")
+
+
 # Long-lived login processes: several clients per process, kept between
 # connections.
 LONG_LIVED = "".join(
@@ -281,6 +331,16 @@ def main():
                 mw.guarded(t, run_restart_bad, t, dovecot, policy)
         finally:
             dovecot.stop()
+    write_policy(policy, POLICY)
+    dovecot = mw.Dovecot(work, builddir, policy, name="dovecot-idle",
+                         extra="service auth {\n  %s = 2 secs\n}\n" % (
+                             "idle_kill_interval" if mw.DOVECOT_24
+                             else "idle_kill"))
+    try:
+        dovecot.start()
+        mw.guarded(t, run_idle_restart, t, dovecot, policy)
+    finally:
+        dovecot.stop()
     return mw.test_done(t, work)
 
 

@@ -92,7 +92,7 @@ static int test_dir_fd(void)
 	return fd;
 }
 
-static const struct mw_snapshot_owner test_owner = { { 4711, 99 } };
+static const struct mw_snapshot_owner test_owner = { { 4711, 99, 7 } };
 
 static void test_write(int dir_fd, const char *name, int64_t time)
 {
@@ -206,7 +206,8 @@ static void test_same_decisions(void)
 	test_assert(mw_policy_dns(mapped)->timeout_msecs == 2000);
 	test_assert(mw_policy_dns(mapped)->on_error == MW_ON_ERROR_DENY);
 	test_assert(mw_snapshot_get_owner(snap)->id[0] == 4711 &&
-		    mw_snapshot_get_owner(snap)->id[1] == 99);
+		    mw_snapshot_get_owner(snap)->id[1] == 99 &&
+		    mw_snapshot_get_owner(snap)->id[2] == 7);
 	test_assert(strstr(mw_snapshot_version(snap), "@1700000000") != NULL);
 	mw_snapshot_free(&snap);
 	test_assert(snap == NULL);
@@ -323,7 +324,7 @@ static void test_corrupted(void)
 	   metadata or strings is still refused: only the ranges go
 	   unhashed */
 	refused = tried = 0;
-	memcpy(&data_off, image + 80, sizeof(data_off));
+	memcpy(&data_off, image + 64, sizeof(data_off));
 	for (pos = 0; pos < data_off; pos++) {
 		memcpy(copy, image, size);
 		copy[pos] ^= 0x01;
