@@ -2,12 +2,14 @@
    mailward-snapshot.h. */
 
 #include "lib.h"
+#include "master-interface.h"
 #include "mailward-conn.h"
 #include "mailward-snapshot.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +51,16 @@ void mailward_snapshot_owner(struct mw_snapshot_owner *owner_r)
 
 	owner_r->id[0] = (uint64_t)master;
 	owner_r->id[1] = mailward_process_start_time(master);
+	owner_r->id[2] = 0;
+}
+
+uint64_t mailward_snapshot_generation(void)
+{
+	struct stat st;
+
+	if (fstat(MASTER_LISTEN_FD_FIRST, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_ino;
 }
 
 int mailward_snapshot_dir_open(const char *base_dir, int *fd_r,
@@ -97,13 +109,17 @@ int mailward_snapshot_map(int dir_fd, const struct mw_snapshot_owner *owner,
 }
 
 int mailward_snapshot_publish(int dir_fd, const struct mw_policy *policy,
+			      uint64_t generation, int64_t load_time,
 			      const char **version_r, const char **error_r)
 {
 	struct mw_snapshot_owner owner;
 	char version[MW_SNAPSHOT_VERSION_STRLEN], *error;
 
 	mailward_snapshot_owner(&owner);
-	if (mw_snapshot_write(policy, &owner, (int64_t)time(NULL), dir_fd,
+	owner.id[2] = generation;
+	if (load_time == 0)
+		load_time = (int64_t)time(NULL);
+	if (mw_snapshot_write(policy, &owner, load_time, dir_fd,
 			      MAILWARD_SNAPSHOT_NAME, version, &error) < 0) {
 		*error_r = t_strdup(error);
 		free(error);

@@ -13,7 +13,13 @@
    the address lists.
 
    The image carries the master process's identity (PID and start time):
-   an image left by an earlier run of Dovecot is stale and never used. */
+   an image left by an earlier run of Dovecot is stale and never used.
+   It also carries the auth process's generation: the inode of its first
+   listener socket, which the master creates anew at every reload and
+   keeps when it merely restarts the auth process (after idle_kill, or a
+   crash).  An auth process of the same generation as the image keeps
+   the image's version instead of reading the file: only a reload
+   changes the policy. */
 
 #include "mw-snapshot.h"
 
@@ -27,8 +33,11 @@
    with the fields version and source ("file" or "snapshot"). */
 #define MAILWARD_EVENT_POLICY_VERSION "mailward_policy_version"
 
-/* The running Dovecot master's identity, as images record it. */
+/* The running Dovecot master's identity, as images record it, with
+   generation 0. */
 void mailward_snapshot_owner(struct mw_snapshot_owner *owner_r);
+/* The auth process's generation (see above); 0 if unknown. */
+uint64_t mailward_snapshot_generation(void);
 
 /* Opens base_dir/login.  Returns 0, or -1 with error_r. */
 int mailward_snapshot_dir_open(const char *base_dir, int *fd_r,
@@ -43,9 +52,10 @@ int mailward_snapshot_map(int dir_fd, const struct mw_snapshot_owner *owner,
 			  enum mw_snapshot_flags flags,
 			  struct mw_snapshot **snap_r, const char **error_r);
 
-/* Writes policy's image for this run.  Returns 0 with version_r, or -1
-   with error_r. */
+/* Writes policy's image for this run and generation, loaded at
+   load_time (0: now).  Returns 0 with version_r, or -1 with error_r. */
 int mailward_snapshot_publish(int dir_fd, const struct mw_policy *policy,
+			      uint64_t generation, int64_t load_time,
 			      const char **version_r, const char **error_r);
 
 /* Removes the image, so that login processes refuse every client rather

@@ -291,7 +291,8 @@ mailward_passdb_load_failed(struct mailward_passdb_module *module,
    removed, or the login processes would admit by it. */
 static void
 mailward_passdb_keep_last_good(struct mailward_passdb_module *module,
-			       pool_t pool, int dir_fd, const char *error)
+			       pool_t pool, int dir_fd, uint64_t generation,
+			       const char *error)
 {
 	struct mw_snapshot_owner owner;
 	const char *map_error;
@@ -304,7 +305,19 @@ mailward_passdb_keep_last_good(struct mailward_passdb_module *module,
 					    &module->snapshot, &map_error);
 	}
 	if (ret > 0) {
+		const char *version, *publish_error;
+
 		module->policy = mw_snapshot_policy(module->snapshot);
+		/* again as this generation's, with the same version, so
+		   that a restart without a reload keeps it rather than
+		   reading the file again */
+		if (mailward_snapshot_publish(dir_fd, module->policy,
+				generation,
+				mw_snapshot_load_time(module->snapshot),
+				&version, &publish_error) < 0) {
+			i_error(MAILWARD_LOG_PREFIX"cannot publish the policy "
+				"again: %s", publish_error);
+		}
 		mailward_passdb_load_failed(module, pool, error,
 			mw_snapshot_version(module->snapshot));
 		return;
@@ -320,10 +333,39 @@ mailward_passdb_keep_last_good(struct mailward_passdb_module *module,
    only.  A broken file is logged here and then refuses every login
    (unless a good version is kept) instead of stopping the auth process,
    which would also stop services that the policy does not cover. */
+/* An auth process that the master restarted without a reload (after
+   idle_kill, or a crash) keeps the version of the image it published
+   before: a file saved since must wait for "doveadm reload".  Returns
+   TRUE if the image is of this generation and now in force. */
+static bool
+mailward_passdb_same_generation(struct mailward_passdb_module *module,
+				int dir_fd, uint64_t generation)
+{
+	struct mw_snapshot_owner owner;
+	const char *error;
+
+	if (dir_fd < 0 || generation == 0)
+		return FALSE;
+	mailward_snapshot_owner(&owner);
+	if (mailward_snapshot_map(dir_fd, &owner, MW_SNAPSHOT_VERIFY_DATA,
+				  &module->snapshot, &error) <= 0)
+		return FALSE;
+	if (mw_snapshot_get_owner(module->snapshot)->id[2] != generation) {
+		mw_snapshot_free(&module->snapshot);
+		return FALSE;
+	}
+	module->policy = mw_snapshot_policy(module->snapshot);
+	i_info(MAILWARD_LOG_PREFIX"policy %s version %s in force (kept: the "
+	       "auth process restarted without a reload)",
+	       module->policy_path, mw_snapshot_version(module->snapshot));
+	return TRUE;
+}
+
 static void
 mailward_passdb_load(struct mailward_passdb_module *module, pool_t pool)
 {
 	const char *error, *version = "unpublished";
+	uint64_t generation = mailward_snapshot_generation();
 	int dir_fd;
 
 	if (mailward_snapshot_dir_open(global_auth_settings->base_dir,
@@ -345,15 +387,20 @@ mailward_passdb_load(struct mailward_passdb_module *module, pool_t pool)
 			module->policy = mw_snapshot_policy(module->snapshot);
 		else
 			module->load_error = "no policy snapshot";
+	} else if (mailward_passdb_same_generation(module, dir_fd,
+						   generation)) {
+		/* nothing to read */
 	} else if (mailward_policy_load(module->policy_path,
 					&module->own_policy, &error) < 0) {
 		module->load_error = p_strdup(pool, error);
-		mailward_passdb_keep_last_good(module, pool, dir_fd, error);
+		mailward_passdb_keep_last_good(module, pool, dir_fd,
+					       generation, error);
 	} else {
 		module->policy = module->own_policy;
 		if (dir_fd >= 0 &&
 		    mailward_snapshot_publish(dir_fd, module->policy,
-					      &version, &error) < 0) {
+					      generation, 0, &version,
+					      &error) < 0) {
 			i_error(MAILWARD_LOG_PREFIX"cannot publish the policy "
 				"to the login processes: %s (they refuse every "
 				"client)", error);

@@ -2,7 +2,7 @@
 
    Layout (host byte order; the byte-order word refuses a foreign one):
 
-     header   struct mw_snap_header, 96 bytes
+     header   struct mw_snap_header, 112 bytes
      meta     32-bit words: the DNS settings, the address set table, the
               defaults and the services, in the order mw_snap_put_*()
               writes them; a string is an offset into the strings, a set
@@ -48,13 +48,14 @@ struct mw_snap_header {
 	uint64_t checksum;
 	uint64_t content_hash;
 	int64_t load_time;
-	uint64_t owner[2];
 	uint32_t meta_off, meta_words;
 	uint32_t str_off, str_size;
 	uint32_t data_off, data_size;
 	uint64_t meta_hash;
+	uint64_t owner[3];
+	uint64_t reserved;
 };
-_Static_assert(sizeof(struct mw_snap_header) == 96, "header layout");
+_Static_assert(sizeof(struct mw_snap_header) == 112, "header layout");
 
 struct mw_snapshot {
 	const unsigned char *data;
@@ -65,6 +66,7 @@ struct mw_snapshot {
 	struct mw_policy *policy;
 	struct mw_snapshot_owner owner;
 	char version[MW_SNAPSHOT_VERSION_STRLEN];
+	int64_t load_time;
 };
 
 static char *mw_snap_error(const char *fmt, ...)
@@ -407,8 +409,7 @@ mw_snap_build(const struct mw_policy *policy,
 	hdr.byte_order = MW_SNAP_BYTE_ORDER;
 	hdr.format = MW_SNAP_FORMAT;
 	hdr.load_time = load_time;
-	hdr.owner[0] = owner->id[0];
-	hdr.owner[1] = owner->id[1];
+	memcpy(hdr.owner, owner->id, sizeof(hdr.owner));
 
 	memset(&out, 0, sizeof(out));
 	(void)mw_snap_buf_append(&out, NULL, sizeof(hdr));
@@ -852,10 +853,10 @@ static int mw_snap_parse(struct mw_snapshot *snap,
 		return -1;
 	}
 	snap->policy = policy;
-	snap->owner.id[0] = hdr.owner[0];
-	snap->owner.id[1] = hdr.owner[1];
+	memcpy(snap->owner.id, hdr.owner, sizeof(snap->owner.id));
 	mw_snap_format_version(snap->version, hdr.content_hash,
 			       hdr.load_time);
+	snap->load_time = hdr.load_time;
 	return 0;
 }
 
@@ -967,6 +968,11 @@ mw_snapshot_get_owner(const struct mw_snapshot *snap)
 const char *mw_snapshot_version(const struct mw_snapshot *snap)
 {
 	return snap->version;
+}
+
+int64_t mw_snapshot_load_time(const struct mw_snapshot *snap)
+{
+	return snap->load_time;
 }
 
 bool mw_snapshot_is_current(const struct mw_snapshot *snap, int dir_fd,

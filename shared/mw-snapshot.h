@@ -39,7 +39,7 @@ struct mw_snapshot;
    the master process's identity, so that an image left by an earlier
    run of Dovecot is told from one of this run. */
 struct mw_snapshot_owner {
-	uint64_t id[2];
+	uint64_t id[3];
 };
 
 #define MW_SNAPSHOT_VERSION_STRLEN 40
@@ -83,6 +83,8 @@ mw_snapshot_get_owner(const struct mw_snapshot *snap);
 /* "HASH@TIME": a hash of the compiled policy's contents (the same
    contents give the same hash) and the load time, as Unix seconds. */
 const char *mw_snapshot_version(const struct mw_snapshot *snap);
+/* The load time that the version names. */
+int64_t mw_snapshot_load_time(const struct mw_snapshot *snap);
 /* True if dir_fd/name is still the file this snapshot was mapped from
    (same device and inode): one fstatat(), for callers that check at
    every connection whether a new image was published. */

@@ -45,7 +45,7 @@ static double bench_map(int dir_fd, enum mw_snapshot_flags flags,
 
 int main(int argc, char **argv)
 {
-	static const struct mw_snapshot_owner owner = { { 1, 1 } };
+	static const struct mw_snapshot_owner owner = { { 1, 1, 1 } };
 	char dir[] = "/tmp/mw-bench-snap.XXXXXX", *error;
 	double parse = 1e9, map = 1e9, verify = 1e9, start, t;
 	struct mw_policy *policy;

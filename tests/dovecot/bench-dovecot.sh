@@ -15,4 +15,4 @@ export MW_SRCDIR MW_BUILDDIR
 export PYTHONDONTWRITEBYTECODE=1
 
 exec unshare --net --mount --propagation private \
-	python3 "$MW_SRCDIR/tests/dovecot/bench_dovecot.py" "$@"
+	python3 "$MW_SRCDIR/tests/dovecot/${MWT_BENCH_DRIVER:-bench_dovecot.py}" "$@"

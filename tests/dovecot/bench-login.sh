@@ -1,19 +1,7 @@
 #!/bin/sh
 # make bench-dovecot-login: IMAP banner latency and logins per second by
-# the size of the policy, with and without mailward.  Runs in its own
-# network and mount namespace like the tests (see test-dovecot.sh); needs
-# root.
-set -eu
-
-: "${MW_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${MW_BUILDDIR:=build}"
-case $MW_BUILDDIR in
-/*) ;;
-*) MW_BUILDDIR=$(pwd)/$MW_BUILDDIR ;;
-esac
-export MW_SRCDIR MW_BUILDDIR
-# keep the source tree free of __pycache__
-export PYTHONDONTWRITEBYTECODE=1
-
-exec unshare --net --mount --propagation private \
-	python3 "$MW_SRCDIR/tests/dovecot/bench_login.py" "$@"
+# the size of the policy, with and without mailward, in the same set-up
+# as bench-dovecot.sh.
+MWT_BENCH_DRIVER=bench_login.py
+export MWT_BENCH_DRIVER
+exec "$(dirname "$0")/bench-dovecot.sh" "$@"

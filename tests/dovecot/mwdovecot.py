@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 # Fixed when Dovecot is compiled: no setting moves it.
 MODULE_DIR = "/usr/lib/dovecot/modules"
@@ -66,6 +67,16 @@ class Tap:
     def done(self):
         print("1..%d" % self.n, flush=True)
         return 1 if self.failed else 0
+
+
+def guarded(t, func, *args):
+    """A client error ends a group of cases as one failure, and the
+    remaining groups still run."""
+    try:
+        func(*args)
+    except Exception:
+        t.ok(False, "%s ended early" % func.__name__,
+             traceback.format_exc())
 
 
 def run(cmd, **kw):
@@ -902,3 +913,24 @@ def workdir():
     d = tempfile.mkdtemp(prefix="mw-dovecot.")
     os.chmod(d, 0o755)
     return d
+
+
+def test_setup():
+    """A test driver's start: the build directory, a new work directory
+    with this namespace's loopback, resolver files and modules set up,
+    and test certificates in work/certs.  Returns (builddir, work)."""
+    builddir = os.environ.get("MW_BUILDDIR", "build")
+    work = workdir()
+    setup_namespace(work, builddir)
+    make_certs(os.path.join(work, "certs"))
+    return builddir, work
+
+
+def test_done(t, work):
+    """A test driver's end: the work directory is kept when a test
+    failed, for looking into it.  Returns the exit status."""
+    if t.failed:
+        t.diag("work directory kept: " + work)
+    else:
+        subprocess.run(["rm", "-rf", work])
+    return t.done()

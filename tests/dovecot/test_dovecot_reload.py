@@ -12,10 +12,8 @@ the edits deny; 127.0.0.8 stays allowed throughout.
 import os
 import re
 import struct
-import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mwdovecot as mw  # noqa: E402
@@ -256,12 +254,54 @@ def run_restart_bad(t, dovecot, policy):
          "fixed and reloaded: a version is in force again", log)
 
 
-def guarded(t, func, *args):
-    try:
-        func(*args)
-    except Exception:
-        t.ok(False, "%s ended early" % func.__name__,
-             traceback.format_exc())
+def wait_auth_gone(dovecot, pid, timeout=15):
+    if pid is None:
+        return True
+    deadline = time.time() + timeout
+    while time.time() < deadline and auth_pid(dovecot) == pid:
+        time.sleep(0.1)
+    return auth_pid(dovecot) != pid
+
+
+def run_idle_restart(t, dovecot, policy):
+    """The master stops an idle auth process (idle_kill) and starts a new
+    one for the next client without a reload: it must keep the version,
+    not read the file saved since."""
+    check_admitted(t, dovecot, "127.0.0.7", "idle restart: start")
+    first = snapshot_version(dovecot)
+    write_policy(policy, POLICY_DENY)
+    old = auth_pid(dovecot)
+    t.ok(wait_auth_gone(dovecot, old),
+         "idle restart: the idle auth process is stopped (idle_kill)")
+    mark = dovecot.log_mark()
+    check_admitted(t, dovecot, "127.0.0.7",
+                   "idle restart, deny saved, no reload")
+    log = dovecot.wait_log(mark, "restarted without a reload")
+    new = auth_pid(dovecot)
+    t.ok(new is not None and new != old and
+         "version %s in force (kept: the auth process restarted without "
+         "a reload)" % first in log,
+         "idle restart: the new auth process (%s -> %s) keeps version %s"
+         % (old, new, first), log)
+
+    # a typo at reload keeps the last good version, also across a later
+    # idle restart when the file was fixed without a reload
+    write_policy(policy, POLICY_TYPO)
+    mark, old = reload(t, dovecot, "idle restart: typo")
+    check_admitted(t, dovecot, "127.0.0.7", "idle restart: typo at reload")
+    log = dovecot.wait_log(mark, "keeping the last good policy version")
+    t.ok("keeping the last good policy version %s" % first in log,
+         "idle restart: the typo at reload keeps version %s" % first, log)
+    write_policy(policy, POLICY_DENY)
+    t.ok(wait_auth_gone(dovecot, auth_pid(dovecot)),
+         "idle restart: the auth process is stopped again")
+    check_admitted(t, dovecot, "127.0.0.7",
+                   "idle restart after the typo, file fixed, no reload")
+    t.ok(snapshot_version(dovecot) == first,
+         "idle restart: still version %s" % first)
+
+    mark, old = reload(t, dovecot, "idle restart: fixed")
+    check_refused(t, dovecot, "127.0.0.7", "idle restart: reloaded")
 
 
 # Long-lived login processes: several clients per process, kept between
@@ -275,10 +315,7 @@ LONG_LIVED = "".join(
 
 def main():
     t = mw.Tap()
-    builddir = os.environ.get("MW_BUILDDIR", "build")
-    work = mw.workdir()
-    mw.setup_namespace(work, builddir)
-    mw.make_certs(os.path.join(work, "certs"))
+    builddir, work = mw.test_setup()
     policy = os.path.join(work, "mailward.conf")
     debug = "log_debug = event=mailward_policy_version\n"
     for mode, extra in (("one login per process", debug),
@@ -289,16 +326,22 @@ def main():
                              name="dovecot-%d" % len(extra))
         try:
             dovecot.start()
-            guarded(t, run_reload, t, dovecot, policy, mode)
+            mw.guarded(t, run_reload, t, dovecot, policy, mode)
             if extra == debug:
-                guarded(t, run_restart_bad, t, dovecot, policy)
+                mw.guarded(t, run_restart_bad, t, dovecot, policy)
         finally:
             dovecot.stop()
-    if t.failed:
-        t.diag("work directory kept: " + work)
-    else:
-        subprocess.run(["rm", "-rf", work])
-    return t.done()
+    write_policy(policy, POLICY)
+    dovecot = mw.Dovecot(work, builddir, policy, name="dovecot-idle",
+                         extra="service auth {\n  %s = 2 secs\n}\n" % (
+                             "idle_kill_interval" if mw.DOVECOT_24
+                             else "idle_kill"))
+    try:
+        dovecot.start()
+        mw.guarded(t, run_idle_restart, t, dovecot, policy)
+    finally:
+        dovecot.stop()
+    return mw.test_done(t, work)
 
 
 if __name__ == "__main__":

@@ -278,7 +278,7 @@ def run_decisions(t, dovecot, dns):
 
 
 def run_reload(t, dovecot, policy):
-    """Dovecot reads the policy when a process starts: "doveadm reload"
+    """The auth process loads the policy when it starts: "doveadm reload"
     replaces the auth and login processes, and the old ones exit, which
     runs the modules' deinit under valgrind."""
     write_policy(policy, POLICY % {"extra_rule": "  deny  net 127.0.0.5\n"})
@@ -301,8 +301,9 @@ def run_reload(t, dovecot, policy):
 
 
 def run_broken_reload(t, dovecot, policy):
-    """A policy with an error: both modules refuse every login (fail
-    closed); their error paths run under valgrind too."""
+    """A policy with an error at reload: the last good version stays in
+    force in both modules; the auth process's fallback to the published
+    image runs under valgrind too."""
     write_policy(policy, BROKEN_POLICY)
     mark = dovecot.log_mark()
     out = dovecot.doveadm("reload")
@@ -310,15 +311,21 @@ def run_broken_reload(t, dovecot, policy):
     t.ok(out.returncode == 0, "doveadm reload with a broken policy",
          out.stdout)
 
-    def refused_by_auth():
-        res, f = auth_once(dovecot, "PLAIN", rip="127.0.0.2", secured="tls")
-        return res == "FAIL" and f.get("code") == "temp_fail"
+    def still_denied_by_auth():
+        res, f = auth_once(dovecot, "PLAIN", rip="127.0.0.5", secured="tls")
+        return res == "FAIL" and f.get("reason") == "Access denied"
 
-    t.ok(eventually(refused_by_auth), "broken policy: the auth process "
-         "refuses 127.0.0.2 (fail closed)")
-    t.ok(eventually(lambda: mw.imap_greeting("127.0.0.2")
+    t.ok(eventually(still_denied_by_auth), "broken policy: the new auth "
+         "process keeps the last good version (denies 127.0.0.5)")
+    log = dovecot.wait_log(mark, "keeping the last good policy version")
+    t.ok("keeping the last good policy version" in log,
+         "broken policy: the auth process logs the error and the version "
+         "kept", log)
+    t.ok(eventually(lambda: mw.imap_greeting("127.0.0.5")
                     .startswith("* BYE")),
-         "broken policy: imap-login refuses 127.0.0.2")
+         "broken policy: imap-login still refuses 127.0.0.5")
+    ok, text = mw.imap_login("127.0.0.2", "starttls", mech="PLAIN")
+    t.ok(ok, "broken policy: 127.0.0.2 still logs in", text)
 
 
 # --- stopping and the reports ----------------------------------------------
