@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <ldap.h>
@@ -24,6 +25,7 @@ struct mw_smime_ldap_conn {
 	LDAP *ld;
 	const char *uri;
 	uint64_t deadline;	/* of the operation under way */
+	struct ldap_conncb conncb;
 };
 
 static char *mw_smime_ldap_attrs[] = {
@@ -74,11 +76,47 @@ static void mw_smime_ldap_op_error(struct mw_smime_ldap_conn *conn, int rc,
 		ldap_memfree(diag);
 }
 
-/* Sets the network time-out to what is left; false if nothing is. */
+/* The socket's own time-outs, for the reads and writes libldap does
+   without polling first: the TLS handshake, which libldap 2.6 runs on
+   a blocking socket (2.5 on a non-blocking one, polling only with
+   LDAP_OPT_CONNECT_ASYNC).  A read that times out fails the handshake
+   with a time-out, whichever version. */
+static void mw_smime_ldap_sock_timeouts(int fd, uint64_t deadline)
+{
+	uint64_t now = mw_smime_ldap_now_msecs();
+	uint64_t left = deadline > now ? deadline - now : 1;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* LDAP_OPT_CONNECT_CB: the socket exists, TLS has not begun. */
+static int mw_smime_ldap_conn_added(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv,
+				    struct sockaddr *addr,
+				    struct ldap_conncb *ctx)
+{
+	struct mw_smime_ldap_conn *conn = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0)
+		mw_smime_ldap_sock_timeouts(fd, conn->deadline);
+	return 0;
+}
+
+static void mw_smime_ldap_conn_deleted(LDAP *ld, Sockbuf *sb,
+				       struct ldap_conncb *ctx)
+{
+}
+
+/* Sets the time-outs to what is left; false if nothing is. */
 static bool mw_smime_ldap_remaining(struct mw_smime_ldap_conn *conn,
 				    uint64_t deadline, struct timeval *tv_r)
 {
 	uint64_t now = mw_smime_ldap_now_msecs(), left;
+	int fd = -1;
 
 	conn->deadline = deadline;
 	if (now >= deadline)
@@ -88,6 +126,9 @@ static bool mw_smime_ldap_remaining(struct mw_smime_ldap_conn *conn,
 	tv_r->tv_usec = (suseconds_t)(left % 1000) * 1000;
 	(void)ldap_set_option(conn->ld, LDAP_OPT_NETWORK_TIMEOUT, tv_r);
 	(void)ldap_set_option(conn->ld, LDAP_OPT_TIMEOUT, tv_r);
+	if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS &&
+	    fd >= 0)
+		mw_smime_ldap_sock_timeouts(fd, deadline);
 	return true;
 }
 
@@ -195,6 +236,10 @@ int mw_smime_ldap_conn_open(const struct mw_smime_ldap_conn_settings *set,
 		return -1;
 	}
 	conn->uri = set->uri;
+	conn->deadline = deadline;
+	conn->conncb.lc_add = mw_smime_ldap_conn_added;
+	conn->conncb.lc_del = mw_smime_ldap_conn_deleted;
+	conn->conncb.lc_arg = conn;
 	rc = ldap_initialize(&conn->ld, set->uri);
 	if (rc != LDAP_SUCCESS) {
 		mw_smime_ldap_error(error_r, "%s: %s", set->uri,
@@ -213,6 +258,7 @@ int mw_smime_ldap_conn_open(const struct mw_smime_ldap_conn_settings *set,
 	if (ldap_set_option(conn->ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != 0 ||
+	    ldap_set_option(conn->ld, LDAP_OPT_CONNECT_CB, &conn->conncb) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls_min) != 0 ||
 	    (set->ca_file != NULL &&
