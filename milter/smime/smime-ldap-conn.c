@@ -40,8 +40,7 @@ uint64_t mw_smime_ldap_now_msecs(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-mw_smime_ldap_error(char **error_r, const char *fmt, ...)
+void mw_smime_ldap_error(char **error_r, const char *fmt, ...)
 {
 	va_list args;
 
@@ -154,36 +153,39 @@ static int mw_smime_ldap_wait(struct mw_smime_ldap_conn *conn, int msgid,
 	return LDAP_SUCCESS;
 }
 
+/* The result of the operation msgid, awaited until deadline: its code,
+   or libldap's when there is none (sent is what sending it returned). */
+static int mw_smime_ldap_result(struct mw_smime_ldap_conn *conn, int sent,
+				int msgid, uint64_t deadline)
+{
+	LDAPMessage *res;
+	int rc, err = LDAP_SUCCESS;
+
+	if (sent != LDAP_SUCCESS)
+		return sent;
+	rc = mw_smime_ldap_wait(conn, msgid, deadline, &res);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, NULL, 1);
+	return rc == LDAP_SUCCESS ? err : rc;
+}
+
 static int mw_smime_ldap_starttls(struct mw_smime_ldap_conn *conn,
 				  uint64_t deadline, char **error_r)
 {
-	LDAPMessage *res;
 	struct timeval tv;
-	int msgid, rc, err = LDAP_SUCCESS;
+	int msgid = -1, rc = LDAP_TIMEOUT;
 
-	if (!mw_smime_ldap_remaining(conn, deadline, &tv)) {
-		rc = LDAP_TIMEOUT;
-		goto fail;
+	if (mw_smime_ldap_remaining(conn, deadline, &tv)) {
+		rc = ldap_start_tls(conn->ld, NULL, NULL, &msgid);
+		rc = mw_smime_ldap_result(conn, rc, msgid, deadline);
 	}
-	rc = ldap_start_tls(conn->ld, NULL, NULL, &msgid);
+	/* the handshake, bounded by the time-outs set again */
 	if (rc == LDAP_SUCCESS)
-		rc = mw_smime_ldap_wait(conn, msgid, deadline, &res);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	rc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, NULL, 1);
+		rc = mw_smime_ldap_remaining(conn, deadline, &tv) ?
+			ldap_install_tls(conn->ld) : LDAP_TIMEOUT;
 	if (rc == LDAP_SUCCESS)
-		rc = err;
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	if (!mw_smime_ldap_remaining(conn, deadline, &tv)) {
-		rc = LDAP_TIMEOUT;
-		goto fail;
-	}
-	rc = ldap_install_tls(conn->ld);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	return 0;
-fail:
+		return 0;
 	mw_smime_ldap_op_error(conn, rc, "StartTLS", error_r);
 	return -1;
 }
@@ -193,31 +195,20 @@ static int mw_smime_ldap_bind(struct mw_smime_ldap_conn *conn,
 			      uint64_t deadline, char **error_r)
 {
 	struct berval cred;
-	LDAPMessage *res;
 	struct timeval tv;
 	char what[512];
-	int msgid, rc, err = LDAP_SUCCESS;
+	int msgid = -1, rc = LDAP_TIMEOUT;
 
-	snprintf(what, sizeof(what), "bind as %s", set->bind_dn);
 	cred.bv_val = (char *)set->password;
 	cred.bv_len = (ber_len_t)set->password_len;
-	if (!mw_smime_ldap_remaining(conn, deadline, &tv)) {
-		rc = LDAP_TIMEOUT;
-		goto fail;
+	if (mw_smime_ldap_remaining(conn, deadline, &tv)) {
+		rc = ldap_sasl_bind(conn->ld, set->bind_dn, LDAP_SASL_SIMPLE,
+				    &cred, NULL, NULL, &msgid);
+		rc = mw_smime_ldap_result(conn, rc, msgid, deadline);
 	}
-	rc = ldap_sasl_bind(conn->ld, set->bind_dn, LDAP_SASL_SIMPLE, &cred,
-			    NULL, NULL, &msgid);
 	if (rc == LDAP_SUCCESS)
-		rc = mw_smime_ldap_wait(conn, msgid, deadline, &res);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	rc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, NULL, 1);
-	if (rc == LDAP_SUCCESS)
-		rc = err;
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	return 0;
-fail:
+		return 0;
+	snprintf(what, sizeof(what), "bind as %s", set->bind_dn);
 	mw_smime_ldap_op_error(conn, rc, what, error_r);
 	return -1;
 }

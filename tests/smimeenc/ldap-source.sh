@@ -10,10 +10,7 @@
 set -u
 : "${MW_SRCDIR:?}"
 . "$MW_SRCDIR/tests/smimeenc/ldap-lib.sh"
-MWT_UNSHARE_NET=1
-export MWT_UNSHARE_NET
-mwt_unshare_mounts "$0" "$@"
-ldt_init
+ldt_start "$0" "$@"
 
 NETEM=$MW_SRCDIR/tests/smimeenc/ldap-netem.py
 STARTTLS="--uri ldap://127.0.0.1:3890"
