@@ -238,7 +238,8 @@ mwm_smime_enc_decide(const struct mwm_smime_enc *enc,
 		    es->on_lookup_error == MW_SMIME_LOOKUP_TEMPFAIL) {
 			n_failed++;
 			mwm_smime_enc_list_add(failed, sizeof(failed),
-					       sizeof(failed), &more_f, addr);
+					       MWM_SMIME_ENC_REPLY_NAMES, &more_f,
+					       addr);
 			snprintf(lookup_error, sizeof(lookup_error), "%s", error);
 			continue;
 		}
@@ -265,7 +266,7 @@ mwm_smime_enc_decide(const struct mwm_smime_enc *enc,
 			"lookup failed for %s%s (%s); mail is tempfailed", qid,
 			failed, more_f > 0 ? " and others" : "", lookup_error);
 		snprintf(reply, sizeof(reply),
-			 "S/MIME certificate lookup failed for %s%s; try again later",
+			 "S/MIME certificate lookup failed for %.380s%s; try again later",
 			 failed, more_f > 0 ? " and others" : "");
 		(void)smfi_setreply(smfi, "451", "4.7.0", reply);
 		return MWM_SMIME_ENC_TEMPFAIL;
@@ -282,11 +283,11 @@ mwm_smime_enc_decide(const struct mwm_smime_enc *enc,
 		more_m > 0 ? " and more" : "");
 	if (more_m > 0)
 		snprintf(reply, sizeof(reply),
-			 "No usable S/MIME certificate for %s and %u more; encryption is required",
+			 "No usable S/MIME certificate for %.380s and %u more; encryption is required",
 			 missing, more_m);
 	else
 		snprintf(reply, sizeof(reply),
-			 "No usable S/MIME certificate for %s; encryption is required",
+			 "No usable S/MIME certificate for %.380s; encryption is required",
 			 missing);
 	(void)smfi_setreply(smfi, "550", "5.7.1", reply);
 	return MWM_SMIME_ENC_REJECT;
