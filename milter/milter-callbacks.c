@@ -157,8 +157,8 @@ static sfsistat mwm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	struct mw_policy *policy = mwm_config_acquire();
 	bool tlsreq = mwm_tlsreq_wanted(policy);
 	/* S/MIME encryption needs every envelope recipient. */
-	bool rcpts = tlsreq ||
-		mw_policy_smime(policy)->enc.encrypt != MW_SMIME_ENCRYPT_OFF;
+	bool rcpts = tlsreq || (policy != NULL &&
+		mw_policy_smime(policy)->enc.encrypt != MW_SMIME_ENCRYPT_OFF);
 	struct mwm_conn *conn;
 
 	mw_policy_unref(&policy);

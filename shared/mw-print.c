@@ -138,6 +138,11 @@ static void mw_print_smime_enc(FILE *out, const struct mw_smime_enc_settings *en
 	const struct mw_smime_ldap_policy *ldap = &enc->ldap;
 	unsigned int i;
 
+	/* Nothing of encryption configured prints nothing, so that the
+	   canonical form of a signing-only policy stays what it was. */
+	if (enc->encrypt == MW_SMIME_ENCRYPT_OFF && enc->certificates == NULL &&
+	    enc->trust == NULL && enc->services == NULL && !enc->have_ldap)
+		return;
 	fprintf(out, "  encrypt = %s\n",
 		mw_keyword_name(mw_smime_encrypt_keywords, (int)enc->encrypt));
 	if (enc->services != NULL)

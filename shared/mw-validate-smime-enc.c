@@ -312,10 +312,8 @@ void mw_validate_smime_enc_cross(struct mw_validator *v,
 				 const struct mw_ast_node *smime,
 				 const struct mw_smime_enc_settings *enc)
 {
-	const struct mw_policy *policy = v->policy;
-	const struct mw_ast_node *child;
 	bool ldap = false;
-	unsigned int i, j;
+	unsigned int i;
 
 	for (i = 0; enc->certificates != NULL && enc->certificates[i] != NULL; i++) {
 		if (strcmp(enc->certificates[i], "ldap") == 0)
@@ -339,23 +337,7 @@ void mw_validate_smime_enc_cross(struct mw_validator *v,
 				mw_keyword_name(mw_smime_encrypt_keywords,
 						(int)enc->encrypt));
 	}
-	for (child = smime != NULL ? smime->children : NULL; child != NULL;
-	     child = child->next) {
-		if (child->kind != MW_AST_ASSIGN ||
-		    strcmp(child->words[0].text, "encrypt_services") != 0)
-			continue;
-		for (i = 1; i < child->word_count; i++) {
-			for (j = 0; j < policy->service_count; j++) {
-				if (strcmp(policy->services[j].name,
-					   child->words[i].text) == 0)
-					break;
-			}
-			if (j == policy->service_count)
-				mw_validator_word_error(v, child, &child->words[i],
-					"smime encrypt_services names '%s', which no service section declares",
-					child->words[i].text);
-		}
-	}
+	mw_validate_smime_services(v, smime, "encrypt_services");
 }
 
 bool mw_smime_encrypts_service(const struct mw_smime_settings *smime,

@@ -779,9 +779,10 @@ static void mw_validate_not_empty(struct mw_validator *v)
 		"no rule or setting in any service or defaults section: every client is allowed with the built-in settings");
 }
 
-/* smime { services = ... } names services the policy declares. */
-static void mw_validate_smime_services(struct mw_validator *v,
-				       const struct mw_ast_node *smime)
+/* smime { services = ... } (or encrypt_services, key) names services the
+   policy declares. */
+void mw_validate_smime_services(struct mw_validator *v,
+				const struct mw_ast_node *smime, const char *key)
 {
 	const struct mw_policy *policy = v->policy;
 	const struct mw_ast_node *child;
@@ -790,7 +791,7 @@ static void mw_validate_smime_services(struct mw_validator *v,
 	for (child = smime != NULL ? smime->children : NULL; child != NULL;
 	     child = child->next) {
 		if (child->kind != MW_AST_ASSIGN ||
-		    strcmp(child->words[0].text, "services") != 0)
+		    strcmp(child->words[0].text, key) != 0)
 			continue;
 		for (i = 1; i < child->word_count; i++) {
 			for (j = 0; j < policy->service_count; j++) {
@@ -800,8 +801,8 @@ static void mw_validate_smime_services(struct mw_validator *v,
 			}
 			if (j == policy->service_count)
 				mw_validator_word_error(v, child, &child->words[i],
-					"smime services names '%s', which no service section declares",
-					child->words[i].text);
+					"smime %s names '%s', which no service section declares",
+					key, child->words[i].text);
 		}
 	}
 }
@@ -818,7 +819,7 @@ static void mw_validate_cross(struct mw_validator *v, const struct mw_singletons
 		mw_validator_node_error(v, once->smime,
 			"sign = authenticated needs a keytable");
 	}
-	mw_validate_smime_services(v, once->smime);
+	mw_validate_smime_services(v, once->smime, "services");
 	if (once->smime != NULL)
 		mw_validate_smime_enc_cross(v, once->smime, &policy->smime.enc);
 	for (i = 0; i < policy->service_count; i++) {

@@ -91,6 +91,8 @@ int mw_smime_enc_setting(struct mw_validator *v, const struct mw_ast_node *node,
 void mw_validate_smime_blocks(struct mw_validator *v,
 			      const struct mw_ast_node *smime,
 			      struct mw_smime_enc_settings *enc);
+void mw_validate_smime_services(struct mw_validator *v,
+				const struct mw_ast_node *smime, const char *key);
 void mw_validate_smime_enc_cross(struct mw_validator *v,
 				 const struct mw_ast_node *smime,
 				 const struct mw_smime_enc_settings *enc);

@@ -42,5 +42,7 @@ SAN_TESTS += $(srcdir)/tests/smimeenc/run-unit.sh
 
 BENCH_TARGETS += bench-smime-encrypt
 .PHONY: bench-smime-encrypt
-bench-smime-encrypt: $(B)/tests/smimeenc/bench-enc
+bench-smime-encrypt: $(B)/tests/smimeenc/bench-enc $(MILTER_BIN)
 	MW_SRCDIR=$(srcdir) MW_BUILDDIR=$(B) $(srcdir)/tests/smimeenc/bench-enc.sh
+TESTS += $(srcdir)/tests/smimeenc/policy-smimeenc.sh
+SAN_TESTS += $(srcdir)/tests/smimeenc/policy-smimeenc.sh

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <ldap.h>
@@ -24,6 +25,7 @@ struct mw_smime_ldap_conn {
 	LDAP *ld;
 	const char *uri;
 	uint64_t deadline;	/* of the operation under way */
+	struct ldap_conncb conncb;
 };
 
 static char *mw_smime_ldap_attrs[] = {
@@ -38,8 +40,7 @@ uint64_t mw_smime_ldap_now_msecs(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-mw_smime_ldap_error(char **error_r, const char *fmt, ...)
+void mw_smime_ldap_error(char **error_r, const char *fmt, ...)
 {
 	va_list args;
 
@@ -74,11 +75,47 @@ static void mw_smime_ldap_op_error(struct mw_smime_ldap_conn *conn, int rc,
 		ldap_memfree(diag);
 }
 
-/* Sets the network time-out to what is left; false if nothing is. */
+/* The socket's own time-outs, for the reads and writes libldap does
+   without polling first: the TLS handshake, which libldap 2.6 runs on
+   a blocking socket (2.5 on a non-blocking one, polling only with
+   LDAP_OPT_CONNECT_ASYNC).  A read that times out fails the handshake
+   with a time-out, whichever version. */
+static void mw_smime_ldap_sock_timeouts(int fd, uint64_t deadline)
+{
+	uint64_t now = mw_smime_ldap_now_msecs();
+	uint64_t left = deadline > now ? deadline - now : 1;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* LDAP_OPT_CONNECT_CB: the socket exists, TLS has not begun. */
+static int mw_smime_ldap_conn_added(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv,
+				    struct sockaddr *addr,
+				    struct ldap_conncb *ctx)
+{
+	struct mw_smime_ldap_conn *conn = ctx->lc_arg;
+	ber_socket_t fd = -1;
+
+	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1 && fd >= 0)
+		mw_smime_ldap_sock_timeouts(fd, conn->deadline);
+	return 0;
+}
+
+static void mw_smime_ldap_conn_deleted(LDAP *ld, Sockbuf *sb,
+				       struct ldap_conncb *ctx)
+{
+}
+
+/* Sets the time-outs to what is left; false if nothing is. */
 static bool mw_smime_ldap_remaining(struct mw_smime_ldap_conn *conn,
 				    uint64_t deadline, struct timeval *tv_r)
 {
 	uint64_t now = mw_smime_ldap_now_msecs(), left;
+	int fd = -1;
 
 	conn->deadline = deadline;
 	if (now >= deadline)
@@ -88,6 +125,9 @@ static bool mw_smime_ldap_remaining(struct mw_smime_ldap_conn *conn,
 	tv_r->tv_usec = (suseconds_t)(left % 1000) * 1000;
 	(void)ldap_set_option(conn->ld, LDAP_OPT_NETWORK_TIMEOUT, tv_r);
 	(void)ldap_set_option(conn->ld, LDAP_OPT_TIMEOUT, tv_r);
+	if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) == LDAP_OPT_SUCCESS &&
+	    fd >= 0)
+		mw_smime_ldap_sock_timeouts(fd, deadline);
 	return true;
 }
 
@@ -113,36 +153,39 @@ static int mw_smime_ldap_wait(struct mw_smime_ldap_conn *conn, int msgid,
 	return LDAP_SUCCESS;
 }
 
+/* The result of the operation msgid, awaited until deadline: its code,
+   or libldap's when there is none (sent is what sending it returned). */
+static int mw_smime_ldap_result(struct mw_smime_ldap_conn *conn, int sent,
+				int msgid, uint64_t deadline)
+{
+	LDAPMessage *res;
+	int rc, err = LDAP_SUCCESS;
+
+	if (sent != LDAP_SUCCESS)
+		return sent;
+	rc = mw_smime_ldap_wait(conn, msgid, deadline, &res);
+	if (rc != LDAP_SUCCESS)
+		return rc;
+	rc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, NULL, 1);
+	return rc == LDAP_SUCCESS ? err : rc;
+}
+
 static int mw_smime_ldap_starttls(struct mw_smime_ldap_conn *conn,
 				  uint64_t deadline, char **error_r)
 {
-	LDAPMessage *res;
 	struct timeval tv;
-	int msgid, rc, err = LDAP_SUCCESS;
+	int msgid = -1, rc = LDAP_TIMEOUT;
 
-	if (!mw_smime_ldap_remaining(conn, deadline, &tv)) {
-		rc = LDAP_TIMEOUT;
-		goto fail;
+	if (mw_smime_ldap_remaining(conn, deadline, &tv)) {
+		rc = ldap_start_tls(conn->ld, NULL, NULL, &msgid);
+		rc = mw_smime_ldap_result(conn, rc, msgid, deadline);
 	}
-	rc = ldap_start_tls(conn->ld, NULL, NULL, &msgid);
+	/* the handshake, bounded by the time-outs set again */
 	if (rc == LDAP_SUCCESS)
-		rc = mw_smime_ldap_wait(conn, msgid, deadline, &res);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	rc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, NULL, 1);
+		rc = mw_smime_ldap_remaining(conn, deadline, &tv) ?
+			ldap_install_tls(conn->ld) : LDAP_TIMEOUT;
 	if (rc == LDAP_SUCCESS)
-		rc = err;
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	if (!mw_smime_ldap_remaining(conn, deadline, &tv)) {
-		rc = LDAP_TIMEOUT;
-		goto fail;
-	}
-	rc = ldap_install_tls(conn->ld);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	return 0;
-fail:
+		return 0;
 	mw_smime_ldap_op_error(conn, rc, "StartTLS", error_r);
 	return -1;
 }
@@ -152,31 +195,20 @@ static int mw_smime_ldap_bind(struct mw_smime_ldap_conn *conn,
 			      uint64_t deadline, char **error_r)
 {
 	struct berval cred;
-	LDAPMessage *res;
 	struct timeval tv;
 	char what[512];
-	int msgid, rc, err = LDAP_SUCCESS;
+	int msgid = -1, rc = LDAP_TIMEOUT;
 
-	snprintf(what, sizeof(what), "bind as %s", set->bind_dn);
 	cred.bv_val = (char *)set->password;
 	cred.bv_len = (ber_len_t)set->password_len;
-	if (!mw_smime_ldap_remaining(conn, deadline, &tv)) {
-		rc = LDAP_TIMEOUT;
-		goto fail;
+	if (mw_smime_ldap_remaining(conn, deadline, &tv)) {
+		rc = ldap_sasl_bind(conn->ld, set->bind_dn, LDAP_SASL_SIMPLE,
+				    &cred, NULL, NULL, &msgid);
+		rc = mw_smime_ldap_result(conn, rc, msgid, deadline);
 	}
-	rc = ldap_sasl_bind(conn->ld, set->bind_dn, LDAP_SASL_SIMPLE, &cred,
-			    NULL, NULL, &msgid);
 	if (rc == LDAP_SUCCESS)
-		rc = mw_smime_ldap_wait(conn, msgid, deadline, &res);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	rc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, NULL, 1);
-	if (rc == LDAP_SUCCESS)
-		rc = err;
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	return 0;
-fail:
+		return 0;
+	snprintf(what, sizeof(what), "bind as %s", set->bind_dn);
 	mw_smime_ldap_op_error(conn, rc, what, error_r);
 	return -1;
 }
@@ -195,6 +227,10 @@ int mw_smime_ldap_conn_open(const struct mw_smime_ldap_conn_settings *set,
 		return -1;
 	}
 	conn->uri = set->uri;
+	conn->deadline = deadline;
+	conn->conncb.lc_add = mw_smime_ldap_conn_added;
+	conn->conncb.lc_del = mw_smime_ldap_conn_deleted;
+	conn->conncb.lc_arg = conn;
 	rc = ldap_initialize(&conn->ld, set->uri);
 	if (rc != LDAP_SUCCESS) {
 		mw_smime_ldap_error(error_r, "%s: %s", set->uri,
@@ -213,6 +249,7 @@ int mw_smime_ldap_conn_open(const struct mw_smime_ldap_conn_settings *set,
 	if (ldap_set_option(conn->ld, LDAP_OPT_PROTOCOL_VERSION, &version) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != 0 ||
+	    ldap_set_option(conn->ld, LDAP_OPT_CONNECT_CB, &conn->conncb) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != 0 ||
 	    ldap_set_option(conn->ld, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls_min) != 0 ||
 	    (set->ca_file != NULL &&

@@ -60,5 +60,8 @@ int mw_smime_ldap_conn_search(struct mw_smime_ldap_conn *conn,
 			      bool *broken_r, bool *retry_r, char **error_r);
 
 uint64_t mw_smime_ldap_now_msecs(void);
+/* *error_r = the message, allocated (NULL when out of memory). */
+void mw_smime_ldap_error(char **error_r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +41,6 @@ struct mw_smime_ldap {
 	struct mw_smime_ldap_stats stats;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-mw_smime_ldap_set_error(char **error_r, const char *fmt, ...)
-{
-	va_list args;
-
-	va_start(args, fmt);
-	if (vasprintf(error_r, fmt, args) < 0)
-		*error_r = NULL;
-	va_end(args);
-}
-
 static int mw_smime_ldap_strdup(char **dst, const char *src)
 {
 	if (src == NULL) {
@@ -74,7 +62,7 @@ static int mw_smime_ldap_read_password(struct mw_smime_ldap *ldap,
 
 	if (mw_smime_file_read(path, MW_SMIME_FILE_KEY, false, &data, &size,
 			       error, sizeof(error)) < 0) {
-		mw_smime_ldap_set_error(error_r, "LDAP password file %s", error);
+		mw_smime_ldap_error(error_r, "LDAP password file %s", error);
 		return -1;
 	}
 	ldap->password_alloc = size;
@@ -87,12 +75,12 @@ static int mw_smime_ldap_read_password(struct mw_smime_ldap *ldap,
 	/* RFC 4513 5.1.2: a simple bind with a DN and no password is an
 	   unauthenticated bind, which servers accept as anonymous. */
 	if (size == 0) {
-		mw_smime_ldap_set_error(error_r, "LDAP password file %s: empty",
+		mw_smime_ldap_error(error_r, "LDAP password file %s: empty",
 					path);
 		return -1;
 	}
 	if (memchr(data, '\n', size) != NULL || memchr(data, '\0', size) != NULL) {
-		mw_smime_ldap_set_error(error_r, "LDAP password file %s: more "
+		mw_smime_ldap_error(error_r, "LDAP password file %s: more "
 					"than one line", path);
 		return -1;
 	}
@@ -107,31 +95,31 @@ static int mw_smime_ldap_check(const struct mw_smime_ldap_settings *set,
 
 	if (set->uri == NULL || (strncasecmp(set->uri, "ldap://", 7) != 0 &&
 				 strncasecmp(set->uri, "ldaps://", 8) != 0)) {
-		mw_smime_ldap_set_error(error_r, "LDAP uri must be ldap:// or "
+		mw_smime_ldap_error(error_r, "LDAP uri must be ldap:// or "
 					"ldaps://");
 		return -1;
 	}
 	/* parses the URI without connecting */
 	rc = ldap_initialize(&ld, set->uri);
 	if (rc != LDAP_SUCCESS) {
-		mw_smime_ldap_set_error(error_r, "LDAP uri %s: %s", set->uri,
+		mw_smime_ldap_error(error_r, "LDAP uri %s: %s", set->uri,
 					ldap_err2string(rc));
 		return -1;
 	}
 	(void)ldap_unbind_ext(ld, NULL, NULL);
 	if (set->base == NULL || set->filter == NULL ||
 	    strstr(set->filter, "%s") == NULL) {
-		mw_smime_ldap_set_error(error_r, "LDAP needs a base and a filter "
+		mw_smime_ldap_error(error_r, "LDAP needs a base and a filter "
 					"with %%s for the address");
 		return -1;
 	}
 	if ((set->bind_dn == NULL) != (set->password_file == NULL)) {
-		mw_smime_ldap_set_error(error_r, "LDAP bind_dn and password_file "
+		mw_smime_ldap_error(error_r, "LDAP bind_dn and password_file "
 					"go together");
 		return -1;
 	}
 	if (set->timeout_msecs == 0 || set->max_connections == 0) {
-		mw_smime_ldap_set_error(error_r, "LDAP timeout and "
+		mw_smime_ldap_error(error_r, "LDAP timeout and "
 					"max_connections must be positive");
 		return -1;
 	}
@@ -180,7 +168,7 @@ int mw_smime_ldap_new(const struct mw_smime_ldap_settings *set,
 	*ldap_r = ldap;
 	return 0;
 nomem:
-	mw_smime_ldap_set_error(error_r, "out of memory");
+	mw_smime_ldap_error(error_r, "out of memory");
 	return -1;
 }
 
@@ -271,7 +259,7 @@ static int mw_smime_ldap_acquire(struct mw_smime_ldap *ldap, uint64_t deadline,
 		if (rc == ETIMEDOUT && ldap->idle_count == 0 &&
 		    ldap->open_count >= ldap->max_connections) {
 			pthread_mutex_unlock(&ldap->mutex);
-			mw_smime_ldap_set_error(error_r, "%s: all %u connections "
+			mw_smime_ldap_error(error_r, "%s: all %u connections "
 				"busy for the whole time-out (%u ms)", ldap->uri,
 				ldap->max_connections, ldap->timeout_msecs);
 			return -1;
@@ -377,7 +365,7 @@ int mw_smime_ldap_lookup(struct mw_smime_ldap *ldap, const char *address,
 	*error_r = NULL;
 	key = mw_smime_ldap_key(address);
 	if (key == NULL) {
-		mw_smime_ldap_set_error(error_r, "out of memory");
+		mw_smime_ldap_error(error_r, "out of memory");
 		return -1;
 	}
 	pthread_mutex_lock(&ldap->mutex);
@@ -399,7 +387,7 @@ int mw_smime_ldap_lookup(struct mw_smime_ldap *ldap, const char *address,
 	filter = mw_smime_ldap_filter(ldap->filter, key, strlen(key));
 	if (filter == NULL) {
 		free(key);
-		mw_smime_ldap_set_error(error_r, "out of memory");
+		mw_smime_ldap_error(error_r, "out of memory");
 		return -1;
 	}
 	mw_smime_ldap_sigpipe_block(&sp);

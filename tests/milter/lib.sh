@@ -497,6 +497,23 @@ mwt_sink_start() {
 	mwt_wait_for 10 mwt_port_open "$MWT_SINK_PORT"
 }
 
+# mwt_sink_message SUBJECT OUT: the message with that subject from the
+# sink's dumps (smtp-sink appends each message, starting with
+# X-Client-Addr) into OUT, as CRLF text; false if there is none yet.
+mwt_sink_message() {
+	python3 - "$MWT_TMP/sink" "$1" "$2" <<'PY'
+import os, re, sys
+d, subject, out = sys.argv[1:4]
+for name in os.listdir(d):
+    data = open(os.path.join(d, name), "rb").read().replace(b"\r\n", b"\n")
+    for msg in re.split(rb"(?m)^(?=X-Client-Addr: )", data):
+        if ("\nSubject: " + subject + "\n").encode() in msg:
+            open(out, "wb").write(msg.replace(b"\n", b"\r\n"))
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+
 # mwt_sink_count TEXT: how many lines of the sink's dump contain TEXT.
 mwt_sink_count() {
 	cat "$MWT_TMP/sink/"* 2>/dev/null | grep -cF -- "$1" || :

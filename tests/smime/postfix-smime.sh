@@ -67,21 +67,9 @@ smv_make_signed "$pki" "$MWT_TMP/bob-signed.eml"
 python3 "$here/gen-corpus.py" "$MWT_TMP/corpus" alice@example.org \
 	"$MWT_TMP/bob-signed.eml"
 
-# delivered SUBJECT OUT: the message with that subject from the sink's
-# dumps (smtp-sink appends each message, starting with X-Client-Addr),
-# as CRLF text.
+# delivered SUBJECT OUT: the message with that subject, as CRLF text.
 delivered() {
-	python3 - "$MWT_TMP/sink" "$1" "$2" <<'PY'
-import os, re, sys
-d, subject, out = sys.argv[1:4]
-for name in os.listdir(d):
-    data = open(os.path.join(d, name), "rb").read().replace(b"\r\n", b"\n")
-    for msg in re.split(rb"(?m)^(?=X-Client-Addr: )", data):
-        if ("\nSubject: " + subject + "\n").encode() in msg:
-            open(out, "wb").write(msg.replace(b"\n", b"\r\n"))
-            sys.exit(0)
-sys.exit(1)
-PY
+	mwt_sink_message "$@"
 }
 
 # submit NAME PORT-OPTIONS...: swaks as a mail client, AUTH after TLS.

@@ -21,6 +21,7 @@
 
 #include "msgfile.h"
 #include "mw-smime-enc.h"
+#include "pemfile.h"
 
 static double now(void)
 {
@@ -28,20 +29,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static X509 *read_cert(const char *dir, const char *name)
-{
-	char path[1024];
-	FILE *f;
-	X509 *x;
-
-	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
 }
 
 /* 7-bit text lines: the entity is then the body as it is, so both sides
@@ -180,7 +167,7 @@ int main(int argc, char **argv)
 	r.do_sign = argc > 5 && strcmp(argv[5], "sign") == 0;
 	r.params.recipients = sk_X509_new_null();
 	for (i = 0; i < n; i++)
-		sk_X509_push(r.params.recipients, read_cert(argv[1], names[i % 5]));
+		sk_X509_push(r.params.recipients, pem_cert(argv[1], names[i % 5]));
 	snprintf(p1, sizeof(p1), "%s/alice.pem", argv[1]);
 	snprintf(p2, sizeof(p2), "%s/alice.key", argv[1]);
 	if (r.do_sign) {

@@ -22,3 +22,4 @@ for size in 10240 1048576; do
 done
 echo "Memory:"
 "$bench" "$T/pki" $((50 * 1024 * 1024)) 2 0 sign
+"$srcdir/tests/smimeenc/bench-milter-rss.sh"

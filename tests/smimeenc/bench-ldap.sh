@@ -7,10 +7,7 @@
 set -u
 : "${MW_SRCDIR:?}"
 . "$MW_SRCDIR/tests/smimeenc/ldap-lib.sh"
-MWT_UNSHARE_NET=1
-export MWT_UNSHARE_NET
-mwt_unshare_mounts "$0" "$@"
-ldt_init
+ldt_start "$0" "$@"
 N=${MW_BENCH_LDAP_LOOKUPS:-4000}
 
 ldt_slapd_start main 3890 6360 || exit 1

@@ -2,9 +2,8 @@
 # and private slapd instances on loopback, each with its own slapd.conf,
 # mdb database and TLS certificate, started and stopped by pid.  Built on
 # tests/milter/lib.sh (TAP output, scratch directory, clean-up); the
-# caller runs in its own network namespace (MWT_UNSHARE_NET=1,
-# mwt_unshare_mounts), so the ports are free and nothing is reachable
-# from outside.
+# caller runs in its own network namespace (ldt_start), so the ports
+# are free and nothing is reachable from outside.
 #
 # The directory, under dc=example,dc=com (ou=people):
 #   alice@example.org      userSMIMECertificate (certs-only PKCS#7)
@@ -237,11 +236,14 @@ ldt_lookup() {
 		--ca "$LDT/testca.pem" --timeout 3000 "$@"
 }
 
-# ldt_init: scratch directory, PKI, the main slapd ("main", test CA) on
-# 3890 (StartTLS) and 6360 (ldaps).
-ldt_init() {
+# ldt_start "$0" "$@": re-runs the calling script in network and mount
+# namespaces of its own, then makes the scratch directory, the PKI and
+# the main slapd's configuration and database ("main", test CA; started
+# with ldt_slapd_start main 3890 6360: StartTLS and ldaps).
+ldt_start() {
 	MWT_UNSHARE_NET=1
 	export MWT_UNSHARE_NET
+	mwt_unshare_mounts "$@"
 	mwt_init
 	LDT=$MWT_TMP
 	# names for the server's name check; wrong.example.com is not in

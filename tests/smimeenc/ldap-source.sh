@@ -10,10 +10,7 @@
 set -u
 : "${MW_SRCDIR:?}"
 . "$MW_SRCDIR/tests/smimeenc/ldap-lib.sh"
-MWT_UNSHARE_NET=1
-export MWT_UNSHARE_NET
-mwt_unshare_mounts "$0" "$@"
-ldt_init
+ldt_start "$0" "$@"
 
 NETEM=$MW_SRCDIR/tests/smimeenc/ldap-netem.py
 STARTTLS="--uri ldap://127.0.0.1:3890"
@@ -148,8 +145,9 @@ mwt_check "slapd was stopped by then" sh -c "! kill -0 $pid 2>/dev/null"
 # --- failures ----------------------------------------------------------------------
 lookup down.out $STARTTLS --timeout 2000 alice@example.org
 ms=$(ms_of alice@example.org "$LDT/down.out")
+# (libldap 2.5 says "Can't contact LDAP server", 2.6 "Connect error")
 mwt_check "slapd stopped: a failure (${ms:-?} ms), within the time-out" sh -c "
-	grep -q '^alice@example.org: error (.*Can.t contact LDAP server' '$LDT/down.out' &&
+	grep -qE '^alice@example.org: error \(.*(Can.t contact LDAP server|Connect error)' '$LDT/down.out' &&
 	[ '${ms:-9999}' -lt 2000 ]"
 mwt_check "failures are not cached" grep -q 'failures=1' "$LDT/down.out"
 
@@ -199,30 +197,36 @@ mwt_check "cache entries expire after their TTL" \
 	grep -q 'lookups=4 hits=0 negative_hits=0 failures=0' "$LDT/ttl.out"
 
 # --- concurrency ---------------------------------------------------------------------
-python3 "$NETEM" slow 3898 3890 0.2 "$LDT/peak" >"$LDT/slow.log" 2>&1 &
-mwt_pids="$mwt_pids $!"
-for _ in $(seq 50); do grep -q ready "$LDT/slow.log" && break; sleep 0.1; done
+# slow_proxy PORT: a proxy to slapd holding back its answers 200 ms, of
+# its own for each measurement, so that a connection of the last one
+# still closing does not count; $LDT/peak-PORT is the most it had open
+slow_proxy() {
+	python3 "$NETEM" slow "$1" 3890 0.2 "$LDT/peak-$1" >"$LDT/slow-$1.log" 2>&1 &
+	mwt_pids="$mwt_pids $!"
+	for _ in $(seq 50); do grep -q ready "$LDT/slow-$1.log" && break; sleep 0.1; done
+}
 addrs=
 for i in $(seq 16); do addrs="$addrs user$i@example.org"; done
+# elapsed PORT ARGS...: milliseconds for 16 lookups at once through it
 elapsed() {
+	port=$1
+	shift
+	slow_proxy "$port"
 	start=$(date +%s%N)
 	# shellcheck disable=SC2086
-	ldt_lookup --uri ldap://127.0.0.1:3898 --timeout 20000 --cache-ttl 0 \
-		--negative-ttl 0 --threads 16 "$@" $addrs >"$LDT/conc.out" 2>&1
+	ldt_lookup --uri "ldap://127.0.0.1:$port" --timeout 20000 --cache-ttl 0 \
+		--negative-ttl 0 --threads 16 "$@" $addrs >"$LDT/conc-$port.out" 2>&1
 	echo $(( ($(date +%s%N) - start) / 1000000 ))
 }
-t1=$(elapsed --max-connections 1)
-ok1=$(grep -c ': none ' "$LDT/conc.out")
-t4=$(elapsed --max-connections 4)
-ok4=$(grep -c ': none ' "$LDT/conc.out")
-peak4=$(sed -n 's/.*peak_connections=//p' "$LDT/conc.out")
-proxy4=$(cat "$LDT/peak")
-rm -f "$LDT/peak"
-t16=$(elapsed --max-connections 16)
-ok16=$(grep -c ': none ' "$LDT/conc.out")
-proxy16=$(cat "$LDT/peak")
+t1=$(elapsed 3895 --max-connections 1)
+t4=$(elapsed 3896 --max-connections 4)
+t16=$(elapsed 3898 --max-connections 16)
+answered=$(cat "$LDT"/conc-389[568].out | grep -c ': none ')
+peak4=$(sed -n 's/.*peak_connections=//p' "$LDT/conc-3896.out")
+proxy4=$(cat "$LDT/peak-3896")
+proxy16=$(cat "$LDT/peak-3898")
 mwt_diag "16 lookups at once through a server 200 ms slow: ${t1} ms with 1 connection, ${t4} ms with 4, ${t16} ms with 16"
-mwt_check "all 48 concurrent lookups answered" [ $((ok1 + ok4 + ok16)) -eq 48 ]
+mwt_check "all 48 concurrent lookups answered" [ "$answered" -eq 48 ]
 mwt_check "never more than max_connections (4) open: source $peak4, server saw $proxy4" \
 	sh -c "[ '$peak4' -le 4 ] && [ '$proxy4' -le 4 ]"
 mwt_check "4 connections serve 16 threads faster than 1 (no serialisation)" \

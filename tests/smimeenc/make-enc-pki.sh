@@ -12,6 +12,7 @@
 #   old        RSA-2048, old@example.com, expired in 2021
 #   rachel2    RSA-2048, rachel@example.com, valid longer than rachel
 #   stranger   RSA-2048, stranger@example.com, self-signed (untrusted)
+#   netbob     RSA-2048, bob@example.net (the recipient of milter-client.py)
 # Then certs/ (a directory source: the PEM files and the intermediate)
 # and certs.table (a table source for alice and brad).
 set -eu
@@ -56,6 +57,7 @@ enc rachel rsa "digitalSignature, keyEncipherment" emailProtection \
 enc rachel2 rsa keyEncipherment emailProtection email:rachel@example.com 40
 enc erin ec keyAgreement emailProtection email:erin@example.com
 enc brad rsa keyEncipherment emailProtection email:brad@example.com
+enc netbob rsa keyEncipherment emailProtection email:bob@example.net
 enc outsider rsa keyEncipherment emailProtection email:outsider@example.com
 enc sigonly rsa digitalSignature emailProtection email:sigonly@example.com
 enc noemail rsa keyEncipherment serverAuth email:noemail@example.com
@@ -68,7 +70,7 @@ ossl req -x509 -newkey rsa:2048 -nodes -keyout "$d/stranger.key" \
 	-addext subjectAltName=email:stranger@example.com
 
 mkdir -p "$d/certs"
-for n in rachel rachel2 erin outsider sigonly noemail old stranger inter; do
+for n in rachel rachel2 erin netbob outsider sigonly noemail old stranger inter; do
 	cp "$d/$n.pem" "$d/certs/$n.pem"
 done
 cat "$d/alice-enc.pem" "$d/inter.pem" >"$d/alice-enc-chain.pem"

@@ -11,6 +11,7 @@
 
 #include "msgfile.h"
 #include "mw-smime-enc.h"
+#include "pemfile.h"
 
 static void write_value(FILE *f, const char *v)
 {
@@ -19,18 +20,6 @@ static void write_value(FILE *f, const char *v)
 			fputc('\r', f);
 		fputc(*v, f);
 	}
-}
-
-static X509 *read_cert(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x;
-
-	if (f == NULL)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
 }
 
 int main(int argc, char **argv)
@@ -84,7 +73,7 @@ int main(int argc, char **argv)
 	}
 	params.recipients = sk_X509_new_null();
 	for (i = 2; i < (unsigned int)argc; i++) {
-		X509 *x = read_cert(argv[i]);
+		X509 *x = pem_cert_file(argv[i]);
 
 		if (x == NULL) {
 			fprintf(stderr, "%s: no certificate\n", argv[i]);
