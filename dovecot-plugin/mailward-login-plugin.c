@@ -241,6 +241,7 @@ static void mailward_login_tighten_settings(struct client *client)
 
 	if (mailward_policy == NULL)
 		return;
+	mailward_checks_login_client(client, mailward_policy);
 	/* secured_is_tls = no: a trusted or local client without TLS is a
 	   plaintext client for Dovecot's checks too, and for the passdb,
 	   which gets "secured" from this flag */
@@ -306,7 +307,6 @@ static void mailward_login_client_allocated(struct client *client)
 	v->auth_result = mailward_login_auth_result;
 	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
 
-	mailward_checks_login_client(client, mailward_policy);
 	mailward_login_tighten_settings(client);
 }
 
