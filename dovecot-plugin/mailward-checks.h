@@ -35,7 +35,7 @@ void mailward_checks_passdb_allowed(struct auth_request *request);
 struct client;
 struct mw_policy;
 
-/* For each new client, before the plugin tightens its settings: warns
+/* For each new client, as the plugin tightens its settings: warns
    once if the policy allows cleartext passwords without TLS somewhere in
    this service while Dovecot's own setting refuses them. */
 void mailward_checks_login_client(struct client *client,

@@ -302,6 +302,7 @@ static void mailward_login_tighten_settings(struct client *client)
 	if (mailward_policy == NULL || mclient->tightened)
 		return;
 	mclient->tightened = TRUE;
+	mailward_checks_login_client(client, mailward_policy);
 	/* secured_is_tls = no: a trusted or local client without TLS is a
 	   plaintext client for Dovecot's checks too, and for the passdb,
 	   which gets "secured" from this flag */
@@ -368,7 +369,6 @@ static void mailward_login_client_allocated(struct client *client)
 	MODULE_CONTEXT_SET(client, mailward_login_module, mclient);
 
 	mailward_login_policy_refresh(client->event);
-	mailward_checks_login_client(client, mailward_policy);
 	mailward_login_tighten_settings(client);
 }
 

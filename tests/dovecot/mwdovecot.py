@@ -915,6 +915,29 @@ def workdir():
     return d
 
 
+def write_policy(path, text):
+    """A policy file that the unprivileged login processes can read."""
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+
+
+def pop3_userpass(source, stls=False):
+    """POP3 USER/PASS (after STLS if stls); the answer to PASS, or the
+    error."""
+    p = POP3(source)
+    try:
+        if stls:
+            p.stls(client_context())
+        p.user(USER)
+        return p.pass_(PASSWORD).decode()
+    except poplib.error_proto as e:
+        return str(e)
+    finally:
+        with contextlib.suppress(Exception):
+            p.quit()
+
+
 def test_setup():
     """A test driver's start: the build directory, a new work directory
     with this namespace's loopback, resolver files and modules set up,
@@ -924,6 +947,28 @@ def test_setup():
     setup_namespace(work, builddir)
     make_certs(os.path.join(work, "certs"))
     return builddir, work
+
+
+def smtp_plain(source, starttls=False, context=None):
+    """AUTH PLAIN, which carries the password (smtplib's login() would
+    take CRAM-MD5, which never shows it).  starttls: True, False, or
+    "unless-offered" (only if PLAIN is not offered in the clear).
+    Returns (235 or the error, the AUTH mechanisms offered first)."""
+    s = smtp(source)
+    try:
+        s.ehlo("client.test")
+        offered = s.esmtp_features.get("auth", "").upper().split()
+        if starttls is True or (starttls == "unless-offered" and
+                                "PLAIN" not in offered):
+            s.starttls(context=context or client_context())
+            s.ehlo("client.test")
+        s.user, s.password = USER, PASSWORD
+        return s.auth("PLAIN", s.auth_plain)[0], offered
+    except smtplib.SMTPException as e:
+        return str(e), offered
+    finally:
+        with contextlib.suppress(Exception):
+            s.quit()
 
 
 def test_done(t, work):

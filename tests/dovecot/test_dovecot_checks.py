@@ -11,8 +11,6 @@ import contextlib
 import imaplib
 import json
 import os
-import poplib
-import smtplib
 import subprocess
 import sys
 import time
@@ -37,7 +35,6 @@ service pop3 submission {
 
 ORDER_FATAL = "mailward: passdb mailward is listed after passdb"
 NO_PLUGIN = "without the cipher strength that the mailward_login"
-NO_PASSDB = "succeeded without a decision of passdb mailward"
 OVERRULED = "cleartext passwords without TLS (cleartext = always"
 CLEARTEXT_KEY = ("auth_allow_cleartext = no" if mw.DOVECOT_24
                  else "disable_plaintext_auth = yes")
@@ -73,6 +70,15 @@ def check_dovecot(dovecot, policy, builddir):
     return out.returncode, out.stdout
 
 
+def reported(t, desc, ids, audit_out, check, finding):
+    """Both mailward audit and mailward check -D name the finding."""
+    t.ok(finding in ids, "%s: mailward audit reports %s" % (desc, finding),
+         audit_out)
+    t.ok(check[0] == 1 and finding in check[1],
+         "%s: mailward check -D reports %s (exit 1)" % (desc, finding),
+         check)
+
+
 def exercise(dovecot):
     """A TLS login and a cleartext-capable greeting from 127.0.0.3, so
     that the auth process and imap-login have run; returns the log."""
@@ -80,7 +86,7 @@ def exercise(dovecot):
     ok, text = mw.imap_login("127.0.0.2", "starttls", "PLAIN")
     try:
         caps = mw.imap_caps("127.0.0.3")
-    except (mw.imaplib.IMAP4.error, mw.imaplib.IMAP4.abort, OSError) as e:
+    except (imaplib.IMAP4.error, imaplib.IMAP4.abort, OSError) as e:
         caps = {str(e)}
     time.sleep(0.5)
     return ok, text, caps, dovecot.log_since(mark)
@@ -136,13 +142,8 @@ def run_order(t, work, builddir, policy):
          mailward_lines(log) or log[-2000:])
     t.ok(not ok, "passdb mailward after passdb passwd-file: nobody logs in "
          "past the policy", text)
-    t.ok("mailward-passdb-order" in ids,
-         "passdb mailward after passdb passwd-file: mailward audit reports "
-         "mailward-passdb-order", raw)
-    t.ok(dovecot.check[0] == 1 and
-         "mailward-passdb-order" in dovecot.check[1],
-         "mailward check -D reports mailward-passdb-order (exit 1)",
-         dovecot.check)
+    reported(t, "passdb mailward after passdb passwd-file", ids, raw,
+             dovecot.check, "mailward-passdb-order")
 
 
 def conf_passdb_deny(path):
@@ -156,9 +157,7 @@ def conf_passdb_deny(path):
 
 def run_order_deny_first(t, work, builddir, policy):
     denied = os.path.join(work, "denied-users")
-    with open(denied, "w") as f:
-        f.write("mallory:\n")
-    os.chmod(denied, 0o644)
+    mw.write_policy(denied, "mallory:\n")
     stanza = (mw.conf_login_plugin(os.path.abspath(
         os.path.join(builddir, "dovecot-plugin"))) +
         conf_passdb_deny(denied) + mw.conf_passdb_mailward(policy))
@@ -177,13 +176,8 @@ def run_no_plugin(t, work, builddir, policy):
     t.ok(ok and len(lines) == 1 and "login_plugins" in lines[0],
          "passdb without the login plugin: one warning at the first TLS "
          "login, naming login_plugins", mailward_lines(log) or text)
-    t.ok("mailward-passdb-without-plugin" in ids,
-         "passdb without the login plugin: mailward audit reports "
-         "mailward-passdb-without-plugin", raw)
-    t.ok(dovecot.check[0] == 1 and
-         "mailward-passdb-without-plugin" in dovecot.check[1],
-         "mailward check -D reports mailward-passdb-without-plugin (exit 1)",
-         dovecot.check)
+    reported(t, "passdb without the login plugin", ids, raw, dovecot.check,
+             "mailward-passdb-without-plugin")
 
 
 def run_no_passdb(t, work, builddir, policy):
@@ -199,13 +193,8 @@ def run_no_passdb(t, work, builddir, policy):
          "login plugin without the passdb: the client is refused, and the "
          "log names the passdb to add",
          mailward_lines(log) or text)
-    t.ok("mailward-plugin-without-passdb" in ids,
-         "login plugin without the passdb: mailward audit reports "
-         "mailward-plugin-without-passdb", raw)
-    t.ok(dovecot.check[0] == 1 and
-         "mailward-plugin-without-passdb" in dovecot.check[1],
-         "mailward check -D reports mailward-plugin-without-passdb (exit 1)",
-         dovecot.check)
+    reported(t, "login plugin without the passdb", ids, raw, dovecot.check,
+             "mailward-plugin-without-passdb")
 
 
 def run_overruled(t, work, builddir, policy):
@@ -228,13 +217,8 @@ def run_overruled(t, work, builddir, policy):
          "relaxed client only, naming the policy line and '%s'"
          % (CLEARTEXT_KEY, want),
          mailward_lines(log))
-    t.ok("mailward-cleartext-overruled" in ids,
-         "%s: mailward audit reports mailward-cleartext-overruled"
-         % CLEARTEXT_KEY, raw)
-    t.ok(dovecot.check[0] == 1 and
-         "mailward-cleartext-overruled" in dovecot.check[1],
-         "mailward check -D reports mailward-cleartext-overruled (exit 1)",
-         dovecot.check)
+    reported(t, CLEARTEXT_KEY, ids, raw, dovecot.check,
+             "mailward-cleartext-overruled")
 
 
 
@@ -267,36 +251,6 @@ SECURED_SOURCES = (("127.0.0.1", "rip = lip"),
                    ("127.0.0.2", "login_trusted_networks"))
 
 
-def pop3_userpass(source, stls):
-    p = mw.POP3(source)
-    try:
-        if stls:
-            p.stls(mw.client_context())
-        p.user(mw.USER)
-        return p.pass_(mw.PASSWORD).decode()
-    except poplib.error_proto as e:
-        return str(e)
-    finally:
-        with contextlib.suppress(Exception):
-            p.quit()
-
-
-def smtp_plain(source, context=None):
-    s = mw.smtp(source)
-    try:
-        s.ehlo("client.test")
-        if context is not None:
-            s.starttls(context=context)
-            s.ehlo("client.test")
-        s.user, s.password = mw.USER, mw.PASSWORD
-        return s.auth("PLAIN", s.auth_plain)[0]
-    except smtplib.SMTPException as e:
-        return str(e)
-    finally:
-        with contextlib.suppress(Exception):
-            s.quit()
-
-
 def imap_forwarded(source, forwarded):
     """LOGIN after IMAP ID has forwarded another client address."""
     imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))
@@ -315,9 +269,7 @@ def imap_forwarded(source, forwarded):
 def run_secured(t, work, builddir, _policy, value):
     tls = value == "yes"
     policy = os.path.join(work, "secured-%s.conf" % value)
-    with open(policy, "w") as f:
-        f.write(SECURED_POLICY.format(v=value))
-    os.chmod(policy, 0o644)
+    mw.write_policy(policy, SECURED_POLICY.format(v=value))
     certs = os.path.join(work, "certs")
     dovecot = mw.Dovecot(work, builddir, policy, name="secured-" + value,
                          extra="login_trusted_networks = 127.0.0.2/32\n")
@@ -341,18 +293,18 @@ def run_secured(t, work, builddir, _policy, value):
             ok, text = mw.imap_login(source, "starttls", "PLAIN")
             t.ok(ok, "%s: over TLS with 256 bits the login passes" % tag,
                  text)
-            res = pop3_userpass(source, False)
+            res = mw.pop3_userpass(source)
             t.ok(res.startswith("+OK") == tls,
                  "%s: cleartext = tls-only %s POP3 USER/PASS without TLS"
                  % (tag, "passes" if tls else "refuses"), res)
-            res = pop3_userpass(source, True)
+            res = mw.pop3_userpass(source, stls=True)
             t.ok(res.startswith("+OK"),
                  "%s: POP3 USER/PASS after STLS passes" % tag, res)
-            code = smtp_plain(source)
+            code, _ = mw.smtp_plain(source)
             t.ok(code != 235,
                  "%s: client_cert = required refuses AUTH without TLS "
                  "(a secured connection has no certificate)" % tag, code)
-            code = smtp_plain(source, mw.client_context(
+            code, _ = mw.smtp_plain(source, True, mw.client_context(
                 os.path.join(certs, "client")))
             t.ok(code == 235, "%s: with TLS and a client certificate "
                  "AUTH passes" % tag, code)
@@ -382,35 +334,23 @@ def run_secured(t, work, builddir, _policy, value):
         dovecot.stop()
 
 
-def guarded(t, func, *args):
-    try:
-        func(t, *args)
-    except Exception:
-        t.ok(False, "%s ended early" % func.__name__,
-             traceback.format_exc())
-
-
 def main():
     t = mw.Tap()
-    builddir = os.environ.get("MW_BUILDDIR", "build")
-    work = mw.workdir()
-    mw.setup_namespace(work, builddir)
-    mw.make_certs(os.path.join(work, "certs"))
+    builddir, work = mw.test_setup()
     policy = os.path.join(work, "mailward.conf")
-    with open(policy, "w") as f:
-        f.write(POLICY)
-    os.chmod(policy, 0o644)
-    for func in (run_correct, run_order, run_order_deny_first,
-                 run_no_plugin, run_no_passdb,
-                 run_overruled):
-        guarded(t, func, work, builddir, policy)
-    for value in ("yes", "no"):
-        guarded(t, run_secured, work, builddir, policy, value)
-    if t.failed:
-        t.diag("work directory kept: " + work)
-    else:
-        subprocess.run(["rm", "-rf", work])
-    return t.done()
+    mw.write_policy(policy, POLICY)
+    # each case starts its own Dovecot, so one that ends early (a
+    # traceback) does not take the others with it
+    for func, args in [(f, ()) for f in (
+            run_correct, run_order, run_order_deny_first, run_no_plugin,
+            run_no_passdb, run_overruled)] + \
+            [(run_secured, (v,)) for v in ("yes", "no")]:
+        try:
+            func(t, work, builddir, policy, *args)
+        except Exception:
+            t.ok(False, "%s ended early" % func.__name__,
+                 traceback.format_exc())
+    return mw.test_done(t, work)
 
 
 if __name__ == "__main__":

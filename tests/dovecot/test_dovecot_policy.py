@@ -13,7 +13,6 @@ import contextlib
 import os
 import poplib
 import re
-import smtplib
 import subprocess
 import sys
 import traceback
@@ -219,41 +218,18 @@ def run_pop3(t, dovecot, work):
              "POP3 (tls = required) %s: no SASL PLAIN/LOGIN, no USER "
              "before STLS, and USER is refused" % desc, (capa, user))
         with Capture(work, "pop3-" + source, mw.PORTS["pop3"]) as cap:
-            p = mw.POP3(source)
-            try:
-                p.stls(mw.client_context())
-                try:
-                    p.user(mw.USER)
-                    res = p.pass_(mw.PASSWORD).decode()
-                except poplib.error_proto as e:
-                    res = str(e)
-            finally:
-                with contextlib.suppress(Exception):
-                    p.quit()
+            res = mw.pop3_userpass(source, stls=True)
         want = source == HOST_CLIENT
         t.ok(secret_absent(cap) and res.startswith("+OK") == want,
              "POP3 %s: the password never crosses the wire in clear "
              "(%s, %d bytes captured)" % (desc, res, len(cap.data)))
 
     with Capture(work, "pop3-127.0.0.3", mw.PORTS["pop3"]) as cap:
-        p = mw.POP3("127.0.0.3")
-        try:
-            p.user(mw.USER)
-            res = p.pass_(mw.PASSWORD).decode()
-        except poplib.error_proto as e:
-            res = str(e)
-        finally:
-            with contextlib.suppress(Exception):
-                p.quit()
+        res = mw.pop3_userpass("127.0.0.3")
     t.ok(res.startswith("+OK") and mw.PASSWORD.encode() in cap.data,
          "POP3 127.0.0.3 (from net: tls = optional, cleartext = always): "
          "USER/PASS without TLS logs in and the capture shows the password "
          "(positive control)", res)
-
-
-def smtp_plain(s):
-    s.user, s.password = mw.USER, mw.PASSWORD
-    return s.auth("PLAIN", s.auth_plain)[0]
 
 
 def run_submission(t, dovecot, work):
@@ -270,21 +246,7 @@ def run_submission(t, dovecot, work):
              "submission with a 'from host' block, %s: no AUTH PLAIN/LOGIN "
              "before STARTTLS" % desc, before)
         with Capture(work, "sub-" + source, mw.PORTS["submission"]) as cap:
-            s = mw.smtp(source)
-            try:
-                s.ehlo("client.test")
-                if "PLAIN" not in s.esmtp_features.get("auth", "").upper():
-                    s.starttls(context=mw.client_context())
-                    s.ehlo("client.test")
-                # PLAIN, which carries the password: smtplib's login()
-                # would take CRAM-MD5, which never shows it
-                try:
-                    code = smtp_plain(s)
-                except smtplib.SMTPException as e:
-                    code = str(e)
-            finally:
-                with contextlib.suppress(Exception):
-                    s.quit()
+            code, _ = mw.smtp_plain(source, starttls="unless-offered")
         t.ok(secret_absent(cap) and code == 235,
              "submission %s: logs in after STARTTLS, the password never "
              "in clear (%s, %d bytes captured)" % (desc, code, len(cap.data)))
@@ -292,17 +254,7 @@ def run_submission(t, dovecot, work):
     # 127.0.0.1 is "secured" (rip = lip), which passes cleartext =
     # tls-only: AUTH PLAIN without TLS, base64 on the wire
     with Capture(work, "sub-127.0.0.1", mw.PORTS["submission"]) as cap:
-        s = mw.smtp("127.0.0.1")
-        try:
-            s.ehlo("client.test")
-            offered = s.esmtp_features.get("auth", "").upper().split()
-            try:
-                code = smtp_plain(s)
-            except smtplib.SMTPException as e:
-                code = str(e)
-        finally:
-            with contextlib.suppress(Exception):
-                s.quit()
+        code, offered = mw.smtp_plain("127.0.0.1")
     t.ok(code == 235 and "PLAIN" in offered and secret_seen(cap),
          "submission from 127.0.0.1 (secured): AUTH PLAIN without TLS "
          "logs in and the capture shows the base64 credentials (positive "
