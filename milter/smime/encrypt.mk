@@ -1,16 +1,13 @@
 # S/MIME encryption (mw-smime-enc.h): part of the engine, so that the
 # milter, mailward smime and the test programs share it.
 
-# The ldap certificate source: smime-cert-noldap.c (refuses a policy that
-# names ldap) until the LDAP module (milter/smime/ldap.mk) is part of the
-# build; then this line names milter/smime/smime-cert-ldap.c.
-MW_SMIME_CERT_LDAP_SRC = milter/smime/smime-cert-noldap.c
-
+# The "ldap" certificate source is smime-cert-ldap.c, over the LDAP module
+# of milter/smime/ldap.mk.
 MW_SMIME_ENGINE_SRCS += \
 	milter/smime/smime-cert.c \
 	milter/smime/smime-recip.c \
 	milter/smime/smime-enc.c \
-	$(MW_SMIME_CERT_LDAP_SRC)
+	milter/smime/smime-cert-ldap.c
 
 # Its part of the message processor (libmilter), in $(SMIME_LIB).
 MW_SMIME_ENC_PROC_OBJS = $(B)/milter/smime/smime-enc-proc.o

@@ -15,10 +15,8 @@ MW_SMIME_ENGINE_SRCS += $(MW_SMIME_LDAP_SRCS)
 # module.mk's SMIME_LIBS names them
 MW_SMIME_LDAP_LIBS = -lldap -llber
 
-# The encryption's "ldap" source (encrypt.mk) is now the real one, not
-# the stand-in that refuses a policy naming ldap; the programs that link
-# the engine without $(SMIME_LIBS) get libldap too.
-MW_SMIME_CERT_LDAP_SRC = milter/smime/smime-cert-ldap.c
+# The encryption's "ldap" source (encrypt.mk) calls this module; the
+# programs that link the engine without $(SMIME_LIBS) get libldap too.
 $(B)/milter/smime/smime-cert-ldap.o: EXTRA_CFLAGS += -I$(srcdir)/shared
 $(MAILWARD_BIN): AUDIT_LIBS += $(MW_SMIME_LDAP_LIBS)
 $(MW_SMIMEENC_TEST_BINS): MW_LDFLAGS += $(MW_SMIME_LDAP_LIBS)

@@ -6,9 +6,7 @@
  *
  *   smime-cert.c         certificate sources: a directory of PEM files or
  *                        a table file (address  /path/cert.pem)
- *   smime-cert-noldap.c  the ldap source when built without it (the
- *                        build picks smime-cert-ldap.c, which wraps
- *                        smime-ldap.h, once that module is part of it)
+ *   smime-cert-ldap.c    the ldap source, over smime-ldap.h
  *   smime-recip.c        whether a certificate may be used for a
  *                        recipient, and which one is
  *   smime-enc.c          the CMS (Auth)EnvelopedData and application/
