@@ -74,19 +74,8 @@ mwt_check "the private Postfix starts" \
 python3 "$MW_SRCDIR/tests/smime/gen-corpus.py" "$MWT_TMP/corpus" \
 	alice@example.org
 
-delivered() {
-	python3 - "$MWT_TMP/sink" "$1" "$2" <<'PY'
-import os, re, sys
-d, subject, out = sys.argv[1:4]
-for name in os.listdir(d):
-    data = open(os.path.join(d, name), "rb").read().replace(b"\r\n", b"\n")
-    for msg in re.split(rb"(?m)^(?=X-Client-Addr: )", data):
-        if ("\nSubject: " + subject + "\n").encode() in msg:
-            open(out, "wb").write(msg.replace(b"\n", b"\r\n"))
-            sys.exit(0)
-sys.exit(1)
-PY
-}
+# delivered SUBJECT OUT: the delivered message with that subject
+delivered() { mwt_sink_message "$@"; }
 
 # submit MESSAGE SUBJECT RCPT,...: swaks as a mail client; the header's
 # To stays the corpus's, so every envelope recipient is a Bcc one.
