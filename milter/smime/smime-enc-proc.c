@@ -243,6 +243,10 @@ mwm_smime_enc_decide(const struct mwm_smime_enc *enc,
 			snprintf(lookup_error, sizeof(lookup_error), "%s", error);
 			continue;
 		}
+		/* on_lookup_error = no-certificate: counted as without one,
+		   but the log says that the directory did not answer */
+		if (res == MW_SMIME_SELECT_FAILED)
+			snprintf(lookup_error, sizeof(lookup_error), "%s", error);
 		n_missing++;
 		mwm_smime_enc_list_add(missing, sizeof(missing),
 				       MWM_SMIME_ENC_REPLY_NAMES, &more_m, addr);
@@ -273,14 +277,17 @@ mwm_smime_enc_decide(const struct mwm_smime_enc *enc,
 	}
 	if (!required) {
 		mwm_log(LOG_INFO, "%s: smime: not encrypted: no usable "
-			"certificate for %s%s%s (encrypt = opportunistic)", qid,
-			missing, more_m > 0 ? " and " : "",
-			more_m > 0 ? "more" : "");
+			"certificate for %s%s (encrypt = opportunistic%s%s)",
+			qid, missing, more_m > 0 ? " and more" : "",
+			lookup_error[0] != '\0' ? "; a lookup failed: " : "",
+			lookup_error);
 		return MWM_SMIME_ENC_PASS;
 	}
 	mwm_log(LOG_NOTICE, "%s: smime: refused: no usable certificate for "
-		"%s%s (encrypt = required)", qid, missing,
-		more_m > 0 ? " and more" : "");
+		"%s%s (encrypt = required%s%s)", qid, missing,
+		more_m > 0 ? " and more" : "",
+		lookup_error[0] != '\0' ? "; a lookup failed: " : "",
+		lookup_error);
 	if (more_m > 0)
 		snprintf(reply, sizeof(reply),
 			 "No usable S/MIME certificate for %.380s and %u more; encryption is required",

@@ -154,6 +154,8 @@ mwt_check "it went unencrypted (signed)" \
 	grep -q "^Content-Type: multipart/signed" "$out"
 mwt_check "with a log line naming the recipient" \
 	mwt_log_has "not encrypted: no usable certificate for bob@example.org"
+mwt_check "and saying that the directory did not answer" \
+	mwt_log_has "(encrypt = opportunistic; a lookup failed: ldap: ldap://127.0.0.1:3890: StartTLS: "
 
 mwt_postfix_stop
 mwt_milter_stop
