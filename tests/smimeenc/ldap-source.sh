@@ -207,11 +207,15 @@ slow_proxy() {
 }
 addrs=
 for i in $(seq 16); do addrs="$addrs user$i@example.org"; done
+# Started here, not in elapsed(): that runs in a command substitution,
+# whose subshell could not add the proxies to mwt_pids for the clean-up.
+slow_proxy 3895
+slow_proxy 3896
+slow_proxy 3898
 # elapsed PORT ARGS...: milliseconds for 16 lookups at once through it
 elapsed() {
 	port=$1
 	shift
-	slow_proxy "$port"
 	start=$(date +%s%N)
 	# shellcheck disable=SC2086
 	ldt_lookup --uri "ldap://127.0.0.1:$port" --timeout 20000 --cache-ttl 0 \
