@@ -497,6 +497,19 @@ mwt_sink_start() {
 	mwt_wait_for 10 mwt_port_open "$MWT_SINK_PORT"
 }
 
+# mwt_submit_alice MESSAGE SUBJECT RCPT,...: MESSAGE, its Subject made
+# SUBJECT, sent by swaks as alice's mail client (AUTH PLAIN after STARTTLS
+# on the submission port), the transcript in $MWT_TMP/SUBJECT.swaks.  The
+# header's To stays the message's, so the other recipients are Bcc ones.
+mwt_submit_alice() {
+	sed "s/^Subject: .*/Subject: $2/" "$1" >"$MWT_TMP/$2.eml"
+	swaks --server 127.0.0.1 --port "$MWT_SUBMISSION_PORT" --tls \
+		--helo client.example --auth PLAIN \
+		--auth-user alice@example.org --auth-password secret \
+		--from alice@example.org --to "$3" \
+		--data "@$MWT_TMP/$2.eml" --timeout 60 >"$MWT_TMP/$2.swaks" 2>&1
+}
+
 # mwt_sink_message SUBJECT OUT: the message with that subject from the
 # sink's dumps (smtp-sink appends each message, starting with
 # X-Client-Addr) into OUT, as CRLF text; false if there is none yet.

@@ -72,14 +72,7 @@ python3 "$MW_SRCDIR/tests/smime/gen-corpus.py" "$MWT_TMP/corpus" \
 msg=$MWT_TMP/corpus/alternative-attachments.eml
 
 # submit SUBJECT RCPT,...
-submit() {
-	sed "s/^Subject: .*/Subject: $1/" "$msg" >"$MWT_TMP/$1.eml"
-	swaks --server 127.0.0.1 --port "$MWT_SUBMISSION_PORT" --tls \
-		--helo client.example --auth PLAIN \
-		--auth-user alice@example.org --auth-password secret \
-		--from alice@example.org --to "$2" \
-		--data "@$MWT_TMP/$1.eml" --timeout 60 >"$MWT_TMP/$1.swaks" 2>&1
-}
+submit() { mwt_submit_alice "$msg" "$@"; }
 
 # decrypts MSG NAME: NAME's key (from the LDAP test PKI) opens MSG
 decrypts() {

@@ -77,16 +77,8 @@ python3 "$MW_SRCDIR/tests/smime/gen-corpus.py" "$MWT_TMP/corpus" \
 # delivered SUBJECT OUT: the delivered message with that subject
 delivered() { mwt_sink_message "$@"; }
 
-# submit MESSAGE SUBJECT RCPT,...: swaks as a mail client; the header's
-# To stays the corpus's, so every envelope recipient is a Bcc one.
-submit() {
-	sed "s/^Subject: .*/Subject: $2/" "$1" >"$MWT_TMP/$2.eml"
-	swaks --server 127.0.0.1 --port "$MWT_SUBMISSION_PORT" --tls \
-		--helo client.example --auth PLAIN \
-		--auth-user alice@example.org --auth-password secret \
-		--from alice@example.org --to "$3" \
-		--data "@$MWT_TMP/$2.eml" --timeout 60 >"$MWT_TMP/$2.swaks" 2>&1
-}
+# submit MESSAGE SUBJECT RCPT,...: every envelope recipient is a Bcc one
+submit() { mwt_submit_alice "$@"; }
 
 # decrypts MSG NAME: NAME's key opens MSG; NAME.out is the content.
 decrypts() {
